@@ -8,6 +8,15 @@ import { print } from './io.js';
  */
 const commands: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
   // one line per command: name: { summary, load: () => import('./commands/<name>.js') },
+  pack: {
+    summary: 'render a config and splice it into a base archive',
+    load: () => import('./commands/pack.js'),
+  },
+  inspect: {
+    summary: 'validate a base archive and summarize it',
+    load: () => import('./commands/inspect.js'),
+  },
+  verify: { summary: "check a bundle's digest and signature", load: () => import('./commands/verify.js') },
 };
 
 const usage = [

@@ -1,0 +1,286 @@
+import type { FileHandle } from 'node:fs/promises';
+import { crc32, inflateRawSync } from 'node:zlib';
+import { ArchiveError } from '../errors.js';
+import {
+  FLAG_DESCRIPTOR,
+  FLAG_ENCRYPTED,
+  FLAG_STRONG_ENCRYPTION,
+  LOCAL_HEADER_SIZE,
+  METHOD_DEFLATED,
+  parseExtraFields,
+  readU64,
+  SIG_DESCRIPTOR,
+  SIG_LOCAL,
+  U32_MAX,
+  ZIP64_EXTRA_ID,
+} from './format.js';
+import { displayName } from './names.js';
+import type { ArchiveStructure, CentralRecord } from './structure.js';
+
+/** Receives every byte of the scanned range exactly once, in order (hashing, copying). */
+export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
+
+/** Where an entry's bytes lie, as its local header says. */
+export interface EntrySpan {
+  readonly record: CentralRecord;
+  readonly dataStart: number;
+  /** End of the data plus its data descriptor. */
+  readonly end: number;
+}
+
+export interface ScanResult {
+  /** Bytes before the first local header. */
+  readonly preambleBytes: number;
+  /** Spans in file order. */
+  readonly spans: readonly EntrySpan[];
+  /** Entries too large to check in memory on the way; the caller streams them (verifyEntryData). */
+  readonly unverified: readonly EntrySpan[];
+}
+
+/** Entries up to this compressed size are inflated in memory during the scan. */
+const IN_SCAN_LIMIT = 4 * 1024 * 1024;
+
+const WINDOW = 1024 * 1024;
+
+/**
+ * Reads [0, limit) once, front to back, in large windows: every local header is checked against
+ * its central record on the way, and every chunk goes to the sink. Small random reads would cost a
+ * syscall per entry; one pass costs one per megabyte.
+ */
+class ForwardReader {
+  private buf = Buffer.alloc(0);
+  private bufStart = 0;
+  private readPos = 0;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly limit: number,
+    private readonly sink: ChunkSink | undefined,
+  ) {}
+
+  /** Returns the bytes [offset, offset + length), clipped at the limit. Offsets only move forward. */
+  async bytes(offset: number, length: number): Promise<Buffer> {
+    const wanted = Math.min(offset + length, this.limit);
+    while (this.bufStart + this.buf.length < wanted) await this.readMore(offset);
+    const from = offset - this.bufStart;
+    return this.buf.subarray(from, from + (wanted - offset));
+  }
+
+  /** Reads and emits everything up to the limit. */
+  async drain(): Promise<void> {
+    while (this.readPos < this.limit) await this.readMore(this.limit);
+  }
+
+  private async readMore(keepFrom: number): Promise<void> {
+    const length = Math.min(WINDOW, this.limit - this.readPos);
+    const chunk = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.fh.read(chunk, done, length - done, this.readPos + done);
+      if (bytesRead === 0)
+        throw new ArchiveError(`archive is truncated: expected data at offset ${this.readPos + done}`);
+      done += bytesRead;
+    }
+    if (this.sink !== undefined) await this.sink(chunk);
+    const bufEnd = this.bufStart + this.buf.length;
+    if (keepFrom >= bufEnd) {
+      this.buf = chunk;
+      this.bufStart = this.readPos;
+    } else {
+      const keepStart = Math.max(keepFrom, this.bufStart);
+      this.buf = Buffer.concat([this.buf.subarray(keepStart - this.bufStart), chunk]);
+      this.bufStart = keepStart;
+    }
+    this.readPos += length;
+  }
+}
+
+/**
+ * Checks that the entries tile [preamble, central directory) exactly: each local header where its
+ * central record says and agreeing with it, no two entries sharing bytes, nothing unaccounted for.
+ */
+export async function scanEntries(
+  fh: FileHandle,
+  structure: ArchiveStructure,
+  options: { sink?: ChunkSink; maxPreambleBytes: number; verifyData?: boolean },
+): Promise<ScanResult> {
+  const limit = structure.centralDirectoryOffset;
+  const ordered = [...structure.records].sort((a, b) => a.localOffset - b.localOffset || a.index - b.index);
+  const reader = new ForwardReader(fh, limit, options.sink);
+  const spans: EntrySpan[] = [];
+  const unverified: EntrySpan[] = [];
+  const first = ordered[0] as CentralRecord;
+  if (first.localOffset > options.maxPreambleBytes) {
+    throw new ArchiveError(
+      `${first.localOffset} bytes precede the first entry, more than the limit of ${options.maxPreambleBytes}`,
+    );
+  }
+  let expected = first.localOffset;
+  let previous: CentralRecord | undefined;
+  for (const record of ordered) {
+    if (record.localOffset !== expected) {
+      throw new ArchiveError(spacingProblem(previous, record, expected));
+    }
+    const span = await readSpan(reader, record, limit);
+    spans.push(span);
+    if (options.verifyData === true) {
+      if (record.compressedSize <= IN_SCAN_LIMIT)
+        verifyInMemory(record, await reader.bytes(span.dataStart, record.compressedSize));
+      else unverified.push(span);
+    }
+    expected = span.end;
+    previous = record;
+  }
+  if (expected !== limit) {
+    throw new ArchiveError(
+      `${limit - expected} unaccounted bytes between the last entry ${displayName((previous as CentralRecord).name)} and the central directory`,
+    );
+  }
+  await reader.drain();
+  return {
+    preambleBytes: first.localOffset,
+    spans,
+    unverified: options.verifyData === true ? unverified : spans,
+  };
+}
+
+function spacingProblem(
+  previous: CentralRecord | undefined,
+  record: CentralRecord,
+  expected: number,
+): string {
+  const prev = previous === undefined ? 'the start' : `entry ${displayName(previous.name)}`;
+  if (record.localOffset < expected) {
+    return `entries overlap: ${displayName(record.name)} starts at offset ${record.localOffset}, inside ${prev} (which ends at ${expected})`;
+  }
+  return `${record.localOffset - expected} unaccounted bytes between ${prev} and entry ${displayName(record.name)}`;
+}
+
+async function readSpan(reader: ForwardReader, record: CentralRecord, limit: number): Promise<EntrySpan> {
+  const where = `entry ${displayName(record.name)}`;
+  if (record.localOffset + LOCAL_HEADER_SIZE > limit)
+    throw new ArchiveError(`${where}: local header runs into the central directory`);
+  const fixed = await reader.bytes(record.localOffset, LOCAL_HEADER_SIZE);
+  if (fixed.readUInt32LE(0) !== SIG_LOCAL)
+    throw new ArchiveError(`${where}: no local header at offset ${record.localOffset}`);
+  const nameLength = fixed.readUInt16LE(26);
+  const extraLength = fixed.readUInt16LE(28);
+  const headerLength = LOCAL_HEADER_SIZE + nameLength + extraLength;
+  if (record.localOffset + headerLength > limit)
+    throw new ArchiveError(`${where}: local header runs into the central directory`);
+  const header = await reader.bytes(record.localOffset, headerLength);
+  const local = compareLocalHeader(header, record, where);
+  const dataStart = record.localOffset + headerLength;
+  const dataEnd = dataStart + record.compressedSize;
+  if (dataEnd > limit) {
+    throw new ArchiveError(
+      `${where}: its ${record.compressedSize} bytes of data run into the central directory`,
+    );
+  }
+  let end = dataEnd;
+  if ((record.flags & FLAG_DESCRIPTOR) !== 0) {
+    const descriptor = await reader.bytes(dataEnd, 24);
+    end += descriptorLength(descriptor, record, local.zip64, where);
+  }
+  return { record, dataStart, end };
+}
+
+function compareLocalHeader(header: Buffer, record: CentralRecord, where: string): { zip64: boolean } {
+  const flags = header.readUInt16LE(6);
+  const method = header.readUInt16LE(8);
+  const nameLength = header.readUInt16LE(26);
+  const name = header.subarray(LOCAL_HEADER_SIZE, LOCAL_HEADER_SIZE + nameLength);
+  const extra = header.subarray(LOCAL_HEADER_SIZE + nameLength);
+  if (!name.equals(record.nameRaw)) {
+    throw new ArchiveError(`${where}: local header names it ${displayName(name.toString('utf8'))}`);
+  }
+  if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0)
+    throw new ArchiveError(`${where} is encrypted`);
+  if ((flags & FLAG_DESCRIPTOR) !== (record.flags & FLAG_DESCRIPTOR)) {
+    throw new ArchiveError(`${where}: local header and central record disagree on the data descriptor flag`);
+  }
+  if (method !== record.method) {
+    throw new ArchiveError(
+      `${where}: local header says compression method ${method}, central record says ${record.method}`,
+    );
+  }
+  let compressed = header.readUInt32LE(18);
+  let uncompressed = header.readUInt32LE(22);
+  let zip64 = false;
+  if (compressed === U32_MAX || uncompressed === U32_MAX) {
+    const parsed = parseExtraFields(extra);
+    if ('problem' in parsed) throw new ArchiveError(`${where}: local ${parsed.problem}`);
+    const field = parsed.fields.get(ZIP64_EXTRA_ID);
+    if (field === undefined || field.length < 16)
+      throw new ArchiveError(`${where}: local header has saturated sizes but no zip64 extra field`);
+    uncompressed = readU64(field, 0) ?? -1;
+    compressed = readU64(field, 8) ?? -1;
+    zip64 = true;
+  }
+  const crc = header.readUInt32LE(14);
+  const deferred = (flags & FLAG_DESCRIPTOR) !== 0;
+  const agrees = (local: number, central: number) => local === central || (deferred && local === 0);
+  if (!agrees(crc, record.crc32))
+    throw new ArchiveError(
+      `${where}: local header CRC-32 ${hex(crc)} differs from the central record's ${hex(record.crc32)}`,
+    );
+  if (!agrees(compressed, record.compressedSize)) {
+    throw new ArchiveError(
+      `${where}: local header says ${compressed} compressed bytes, central record says ${record.compressedSize}`,
+    );
+  }
+  if (!agrees(uncompressed, record.uncompressedSize)) {
+    throw new ArchiveError(
+      `${where}: local header says ${uncompressed} uncompressed bytes, central record says ${record.uncompressedSize}`,
+    );
+  }
+  return { zip64: zip64 || record.zip64 };
+}
+
+/** Length of the data descriptor after an entry; its values must match the central record. */
+function descriptorLength(bytes: Buffer, record: CentralRecord, zip64: boolean, where: string): number {
+  const sizeWidth = zip64 ? 8 : 4;
+  const candidates = bytes.length >= 4 && bytes.readUInt32LE(0) === SIG_DESCRIPTOR ? [4, 0] : [0];
+  for (const start of candidates) {
+    const length = start + 4 + 2 * sizeWidth;
+    if (bytes.length < length) continue;
+    const crc = bytes.readUInt32LE(start);
+    const compressed = zip64 ? readU64(bytes, start + 4) : bytes.readUInt32LE(start + 4);
+    const uncompressed = zip64 ? readU64(bytes, start + 12) : bytes.readUInt32LE(start + 8);
+    if (
+      crc === record.crc32 &&
+      compressed === record.compressedSize &&
+      uncompressed === record.uncompressedSize
+    )
+      return length;
+  }
+  throw new ArchiveError(`${where}: data descriptor is missing or disagrees with the central record`);
+}
+
+function hex(value: number): string {
+  return `0x${value.toString(16).padStart(8, '0')}`;
+}
+
+/** Inflates a small entry with its declared size as a hard cap, then checks the count and CRC. */
+function verifyInMemory(record: CentralRecord, compressed: Buffer): void {
+  const where = `entry ${displayName(record.name)}`;
+  let data = compressed;
+  if (record.method === METHOD_DEFLATED) {
+    try {
+      data = inflateRawSync(compressed, { maxOutputLength: Math.max(1, record.uncompressedSize) });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ERR_BUFFER_TOO_LARGE')
+        throw new ArchiveError(
+          `${where}: inflates past its declared size of ${record.uncompressedSize} bytes`,
+        );
+      throw new ArchiveError(`${where}: compressed data is corrupt (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+  }
+  if (data.length !== record.uncompressedSize) {
+    throw new ArchiveError(`${where}: expected ${record.uncompressedSize} bytes, got only ${data.length}`);
+  }
+  if (crc32(data) !== record.crc32) throw new ArchiveError(`${where}: CRC-32 does not match its data`);
+}

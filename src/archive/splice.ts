@@ -1,0 +1,180 @@
+import { crc32 } from 'node:zlib';
+import { UsageError } from '../errors.js';
+import {
+  CENTRAL_HEADER_SIZE,
+  EOCD_SIZE,
+  FLAG_UTF8,
+  LOCAL_HEADER_SIZE,
+  METHOD_STORED,
+  SIG_CENTRAL,
+  SIG_EOCD,
+  SIG_LOCAL,
+  SIG_ZIP64_EOCD,
+  SIG_ZIP64_LOCATOR,
+  U16_MAX,
+  U32_MAX,
+  writeU64,
+  ZIP64_EOCD_SIZE,
+  ZIP64_EXTRA_ID,
+  ZIP64_LOCATOR_SIZE,
+} from './format.js';
+import { entryNameProblem } from './names.js';
+import type { ArchiveStructure } from './structure.js';
+
+/** What the splice needs to know about a base: its directory and where it starts. */
+export type SpliceBase = Pick<
+  ArchiveStructure,
+  'centralDirectoryOffset' | 'centralDirectory' | 'records' | 'comment' | 'zip64'
+>;
+
+export interface NewEntry {
+  readonly path: string;
+  readonly data: Buffer;
+}
+
+export interface Tail {
+  /** How many bytes of the base come first, unchanged: everything before its central directory. */
+  readonly prefixLength: number;
+  /** The new local entry, the new central directory and the end records. */
+  readonly bytes: Buffer;
+  /** Whether an entry at the same path left the central directory. */
+  readonly replaced: boolean;
+}
+
+/** 2020-01-01 00:00:00 in MS-DOS format: a fixed time keeps bundles byte-for-byte reproducible. */
+const DOS_DATE = ((2020 - 1980) << 9) | (1 << 5) | 1;
+const DOS_TIME = 0;
+const VERSION_NEEDED = 20;
+const VERSION_NEEDED_ZIP64 = 45;
+/** Made by Unix (3), spec 2.0, so extractors apply the 0644 mode below. */
+const VERSION_MADE_BY = (3 << 8) | 20;
+const REGULAR_FILE_0644 = (0o100644 << 16) >>> 0;
+
+/**
+ * Builds what follows the base's unchanged prefix: one stored entry, then the base's central
+ * directory records byte for byte (minus any record at the same path), the new record last, and
+ * end records. Costs O(config + central directory), whatever the size of the base.
+ */
+export function buildTail(base: SpliceBase, entry: NewEntry): Tail {
+  const nameRaw = Buffer.from(entry.path, 'utf8');
+  const problem = entryNameProblem(nameRaw);
+  if (problem !== null || entry.path.endsWith('/'))
+    throw new UsageError(`config path ${JSON.stringify(entry.path)} ${problem ?? 'is a directory'}`);
+  const localOffset = base.centralDirectoryOffset;
+  const crc = crc32(entry.data);
+  const flags = /^[\x20-\x7e]*$/.test(entry.path) ? 0 : FLAG_UTF8;
+  const local = localHeader(nameRaw, flags, crc, entry.data.length);
+  const kept = keptDirectory(base, nameRaw);
+  const central = centralRecord(nameRaw, flags, crc, entry.data.length, localOffset);
+  const entryCount = kept.count + 1;
+  const cdOffset = localOffset + local.length + entry.data.length;
+  const cdSize = kept.size + central.length;
+  const ends = endRecords(entryCount, cdOffset, cdSize, base.comment, base.zip64);
+  const bytes = Buffer.concat([local, entry.data, ...kept.parts, central, ends]);
+  return { prefixLength: localOffset, bytes, replaced: kept.count !== base.records.length };
+}
+
+function keptDirectory(base: SpliceBase, nameRaw: Buffer): { parts: Buffer[]; count: number; size: number } {
+  const replaced = base.records.find((record) => record.nameRaw.equals(nameRaw));
+  const cd = base.centralDirectory;
+  if (replaced === undefined) return { parts: [cd], count: base.records.length, size: cd.length };
+  const parts = [
+    cd.subarray(0, replaced.recordStart),
+    cd.subarray(replaced.recordStart + replaced.recordLength),
+  ];
+  return { parts, count: base.records.length - 1, size: cd.length - replaced.recordLength };
+}
+
+function localHeader(nameRaw: Buffer, flags: number, crc: number, size: number): Buffer {
+  const header = Buffer.alloc(LOCAL_HEADER_SIZE + nameRaw.length);
+  header.writeUInt32LE(SIG_LOCAL, 0);
+  header.writeUInt16LE(VERSION_NEEDED, 4);
+  header.writeUInt16LE(flags, 6);
+  header.writeUInt16LE(METHOD_STORED, 8);
+  header.writeUInt16LE(DOS_TIME, 10);
+  header.writeUInt16LE(DOS_DATE, 12);
+  header.writeUInt32LE(crc, 14);
+  header.writeUInt32LE(size, 18);
+  header.writeUInt32LE(size, 22);
+  header.writeUInt16LE(nameRaw.length, 26);
+  header.writeUInt16LE(0, 28);
+  nameRaw.copy(header, LOCAL_HEADER_SIZE);
+  return header;
+}
+
+function centralRecord(
+  nameRaw: Buffer,
+  flags: number,
+  crc: number,
+  size: number,
+  localOffset: number,
+): Buffer {
+  const farOffset = localOffset >= U32_MAX;
+  const extra = farOffset ? zip64OffsetExtra(localOffset) : Buffer.alloc(0);
+  const record = Buffer.alloc(CENTRAL_HEADER_SIZE + nameRaw.length + extra.length);
+  record.writeUInt32LE(SIG_CENTRAL, 0);
+  record.writeUInt16LE(VERSION_MADE_BY, 4);
+  record.writeUInt16LE(farOffset ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED, 6);
+  record.writeUInt16LE(flags, 8);
+  record.writeUInt16LE(METHOD_STORED, 10);
+  record.writeUInt16LE(DOS_TIME, 12);
+  record.writeUInt16LE(DOS_DATE, 14);
+  record.writeUInt32LE(crc, 16);
+  record.writeUInt32LE(size, 20);
+  record.writeUInt32LE(size, 24);
+  record.writeUInt16LE(nameRaw.length, 28);
+  record.writeUInt16LE(extra.length, 30);
+  record.writeUInt16LE(0, 32);
+  record.writeUInt16LE(0, 34);
+  record.writeUInt16LE(0, 36);
+  record.writeUInt32LE(REGULAR_FILE_0644, 38);
+  record.writeUInt32LE(farOffset ? U32_MAX : localOffset, 42);
+  nameRaw.copy(record, CENTRAL_HEADER_SIZE);
+  extra.copy(record, CENTRAL_HEADER_SIZE + nameRaw.length);
+  return record;
+}
+
+function zip64OffsetExtra(offset: number): Buffer {
+  const extra = Buffer.alloc(12);
+  extra.writeUInt16LE(ZIP64_EXTRA_ID, 0);
+  extra.writeUInt16LE(8, 2);
+  writeU64(extra, offset, 4);
+  return extra;
+}
+
+/** Classic end record, preceded by zip64 records when a count or offset needs them (or the base had them). */
+function endRecords(
+  count: number,
+  cdOffset: number,
+  cdSize: number,
+  comment: Buffer,
+  baseZip64: boolean,
+): Buffer {
+  const countOverflows = count >= U16_MAX;
+  const offsetOverflows = cdOffset >= U32_MAX;
+  const sizeOverflows = cdSize >= U32_MAX;
+  const zip64 = baseZip64 || countOverflows || offsetOverflows || sizeOverflows;
+  const eocd = Buffer.alloc(EOCD_SIZE + comment.length);
+  eocd.writeUInt32LE(SIG_EOCD, 0);
+  eocd.writeUInt16LE(countOverflows ? U16_MAX : count, 8);
+  eocd.writeUInt16LE(countOverflows ? U16_MAX : count, 10);
+  eocd.writeUInt32LE(sizeOverflows ? U32_MAX : cdSize, 12);
+  eocd.writeUInt32LE(offsetOverflows ? U32_MAX : cdOffset, 16);
+  eocd.writeUInt16LE(comment.length, 20);
+  comment.copy(eocd, EOCD_SIZE);
+  if (!zip64) return eocd;
+  const record = Buffer.alloc(ZIP64_EOCD_SIZE);
+  record.writeUInt32LE(SIG_ZIP64_EOCD, 0);
+  writeU64(record, ZIP64_EOCD_SIZE - 12, 4);
+  record.writeUInt16LE((3 << 8) | VERSION_NEEDED_ZIP64, 12);
+  record.writeUInt16LE(VERSION_NEEDED_ZIP64, 14);
+  writeU64(record, count, 24);
+  writeU64(record, count, 32);
+  writeU64(record, cdSize, 40);
+  writeU64(record, cdOffset, 48);
+  const locator = Buffer.alloc(ZIP64_LOCATOR_SIZE);
+  locator.writeUInt32LE(SIG_ZIP64_LOCATOR, 0);
+  writeU64(locator, cdOffset + cdSize, 8);
+  locator.writeUInt32LE(1, 16);
+  return Buffer.concat([record, locator, eocd]);
+}

@@ -1,0 +1,101 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { writeAll, writeAtomically } from '../../archive/atomic.js';
+import { writeBundle } from '../../archive/bundle.js';
+import { buildStatement, signStatement } from '../../bundles/signature.js';
+import { keyIdOf, loadOrCreateKeyring, publicKeyPem, type SigningKey } from '../../bundles/signing-keys.js';
+import { ArchiveError, UsageError } from '../../errors.js';
+import { loadKind } from '../../render/kinds.js';
+import { parseSetOptions, renderConfig } from '../../render/render.js';
+import { parseArgs, requireOption, stringOption } from '../args.js';
+import type { Command } from '../io.js';
+import { print } from '../io.js';
+import { limitOptions, limitsFromArgs } from './limits-options.js';
+
+const help = `usage: agentpack pack --base FILE --kind KIND --out FILE [--set name=value ...]
+                      [--org ID] [--version V] [--signing-key PEM] [--json]
+Renders the kind's config from the --set values and splices it into a copy of the base
+archive. Writes OUT, OUT.sha256 (the signed statement, sha256sum -c format) and OUT.sig.
+The signing key comes from --signing-key (PKCS#8 PEM) or the keyring in AGENTPACK_DATA_DIR
+(default ./data, created on first use; its public key is written to signing-key.pem there).`;
+
+export const run: Command = async (argv, io) => {
+  const args = parseArgs(argv, {
+    values: ['base', 'kind', 'out', 'org', 'version', 'signing-key', ...limitOptions],
+    repeatable: ['set'],
+    flags: ['json', 'help'],
+  });
+  if (args.options.has('help')) {
+    print(io.stdout, help);
+    return 0;
+  }
+  if (args.positionals.length > 0)
+    throw new UsageError(`unexpected argument '${args.positionals[0]}' (see agentpack pack --help)`);
+  const base = resolve(io.cwd, requireOption(args, 'base'));
+  const out = resolve(io.cwd, requireOption(args, 'out'));
+  const kind = await loadKind(requireOption(args, 'kind'));
+  const config = renderConfig(kind, parseSetOptions(args.repeated.get('set') ?? []));
+  const signer = await signingKey(stringOption(args, 'signing-key'), io.cwd, io.env);
+  const written = await writeBundle(base, { path: kind.target, data: config }, out, {
+    limits: limitsFromArgs(args, io.env),
+  }).catch((error: unknown) => {
+    throw error instanceof ArchiveError ? new ArchiveError(`${basename(base)}: ${error.message}`) : error;
+  });
+  const statement = buildStatement({
+    sha256Hex: written.sha256,
+    fileName: basename(out),
+    orgId: stringOption(args, 'org') ?? 'offline',
+    kind: kind.kind,
+    version: stringOption(args, 'version') ?? 'unversioned',
+    issuedAt: new Date(),
+    keyId: signer.keyId,
+  });
+  await writeAtomically(`${out}.sha256`, (fh) => writeAll(fh, statement));
+  await writeAtomically(`${out}.sig`, (fh) => writeAll(fh, signStatement(statement, signer)));
+  if (args.options.has('json')) {
+    print(
+      io.stdout,
+      JSON.stringify({
+        out,
+        sha256: written.sha256,
+        size: written.size,
+        keyId: signer.keyId,
+        replaced: written.replaced,
+        publicKey: signer.publicKeyFile,
+      }),
+    );
+  } else {
+    print(
+      io.stdout,
+      `${out}: ${written.size} bytes, sha256 ${written.sha256}${written.replaced ? ` (replaced ${kind.target})` : ''}`,
+    );
+    print(io.stdout, `signed by ${signer.keyId}: ${basename(out)}.sha256, ${basename(out)}.sig`);
+    if (signer.publicKeyFile !== undefined)
+      print(io.stdout, `verify: agentpack verify ${out} --key ${signer.publicKeyFile}`);
+  }
+  return 0;
+};
+
+async function signingKey(
+  pemPath: string | undefined,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<SigningKey & { publicKeyFile?: string }> {
+  if (pemPath !== undefined) {
+    const privateKey = createPrivateKey(await readFile(resolve(cwd, pemPath)));
+    if (privateKey.asymmetricKeyType !== 'ed25519')
+      throw new UsageError(
+        `--signing-key must be an Ed25519 private key, got ${privateKey.asymmetricKeyType}`,
+      );
+    const publicKey = createPublicKey(privateKey);
+    return { keyId: keyIdOf(publicKey), privateKey, publicKey, createdAt: new Date().toISOString() };
+  }
+  const dir = resolve(cwd, env.AGENTPACK_DATA_DIR ?? 'data');
+  const { current } = await loadOrCreateKeyring(dir);
+  const publicKeyFile = join(dir, 'signing-key.pem');
+  const pem = publicKeyPem(current.publicKey);
+  const existing = await readFile(publicKeyFile, 'utf8').catch(() => '');
+  if (existing !== pem) await writeAtomically(publicKeyFile, (fh) => writeAll(fh, Buffer.from(pem)));
+  return { ...current, publicKeyFile };
+}

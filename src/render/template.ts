@@ -1,0 +1,175 @@
+import { AgentpackError } from '../errors.js';
+import type { Format } from './formats.js';
+import type { AgentKind } from './kinds.js';
+
+/**
+ * Compiling a kind's template: checked once for constructs that would bypass format escaping,
+ * compiled in strict mode in its format's environment, cached per kind.
+ */
+
+export interface CompiledTemplate {
+  /** Renders; a reference to a variable without a value throws TEMPLATE_VARIABLE_MISSING. */
+  render(context: object): string;
+}
+
+/** Where each `{{path}}` sits, to name the variable when strict mode reports one missing. */
+interface PathAt {
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+}
+
+const blockHelpers = new Set(['if', 'unless', 'each', 'with']);
+
+/** Only the block helpers above; `lookup` and `log` could reach values around the escaping. */
+const compileOptions: CompileOptions = {
+  strict: true,
+  knownHelpersOnly: true,
+  knownHelpers: { lookup: false, log: false },
+};
+
+const cache = new WeakMap<AgentKind, CompiledTemplate>();
+
+export function compiledTemplate(kind: AgentKind, format: Format): CompiledTemplate {
+  let compiled = cache.get(kind);
+  if (compiled === undefined) {
+    compiled = compile(kind, format);
+    cache.set(kind, compiled);
+  }
+  return compiled;
+}
+
+function compile(kind: AgentKind, format: Format): CompiledTemplate {
+  const where = `kind ${kind.kind}: template ${kind.templateFile}`;
+  let ast: hbs.AST.Program;
+  try {
+    ast = format.env.parse(kind.templateSource);
+  } catch (error) {
+    throw templateInvalid(`${where}: ${(error as Error).message}`);
+  }
+  const paths: PathAt[] = [];
+  const problem = programProblem(ast, paths);
+  if (problem !== null) throw templateInvalid(`${where} ${problem}`);
+  // The checked tree itself is compiled, so what runs is exactly what was checked.
+  const run: (context: object) => string = format.env.compile(ast, compileOptions);
+  return { render: (context) => renderOrExplain(run, context, paths, where) };
+}
+
+/**
+ * An object for the render context. It has no prototype, so strict mode's `in` check sees only
+ * our own names (never `constructor` or `toString`). Two hidden hooks keep it honest: a string
+ * form for Handlebars' own "not defined in ..." message, and `toHTML`, which Handlebars calls
+ * before printing an object, so that printing a whole group (`{{api}}`) fails instead of
+ * writing "[object Object]" into a config.
+ */
+export function contextObject<T extends object>(target: T, label: string): T {
+  Object.defineProperty(target, Symbol.toPrimitive, { value: () => `[${label}]` });
+  Object.defineProperty(target, 'toHTML', {
+    value: () => {
+      throw new GroupPrinted(label);
+    },
+  });
+  return target;
+}
+
+class GroupPrinted extends Error {
+  constructor(readonly label: string) {
+    super(`${label} printed as a value`);
+  }
+}
+
+function renderOrExplain(
+  run: (c: object) => string,
+  context: object,
+  paths: PathAt[],
+  where: string,
+): string {
+  try {
+    return run(context);
+  } catch (error) {
+    const line = (error as { lineNumber?: unknown }).lineNumber;
+    const column = (error as { column?: unknown }).column;
+    const missing = paths.find((at) => at.line === line && at.column === column);
+    if (missing !== undefined) {
+      throw new AgentpackError(
+        'TEMPLATE_VARIABLE_MISSING',
+        `${where} line ${missing.line} uses {{${missing.path}}}, which has no value`,
+      );
+    }
+    if (error instanceof GroupPrinted) {
+      throw new AgentpackError(
+        'TEMPLATE_FAILED',
+        `${where} prints ${error.label} where a single value belongs`,
+        500,
+      );
+    }
+    // Optional groups are absent when none of their variables is set; only a template that
+    // reaches into one without {{#with}} or {{#if}} gets here.
+    const message = `${where} cannot be rendered: ${(error as Error).message}`;
+    throw new AgentpackError('TEMPLATE_FAILED', message, 500, { cause: error });
+  }
+}
+
+/** The first construct that could emit text other than an escaped value, or null. */
+function programProblem(program: hbs.AST.Program, paths: PathAt[]): string | null {
+  for (const statement of program.body) {
+    const problem = statementProblem(statement, paths);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
+function statementProblem(statement: hbs.AST.Statement, paths: PathAt[]): string | null {
+  const line = `line ${statement.loc.start.line}`;
+  switch (statement.type) {
+    case 'ContentStatement':
+    case 'CommentStatement':
+      return null;
+    case 'MustacheStatement':
+      return mustacheProblem(statement as hbs.AST.MustacheStatement, paths, line);
+    case 'BlockStatement':
+      return blockProblem(statement as hbs.AST.BlockStatement, paths, line);
+    default:
+      return `${line}: ${statement.type} is not allowed (only {{name}}, {{#if}}, {{#unless}}, {{#each}}, {{#with}})`;
+  }
+}
+
+function mustacheProblem(mustache: hbs.AST.MustacheStatement, paths: PathAt[], line: string): string | null {
+  if (!mustache.escaped) return `${line}: {{{...}}} is not allowed: every value goes through {{name}}`;
+  const path = mustache.path;
+  if (path.type !== 'PathExpression' || mustache.params.length > 0 || hasHash(mustache)) {
+    return `${line}: only a plain {{name}} may output a value, no helpers or literals`;
+  }
+  const expression = path as hbs.AST.PathExpression;
+  if (expression.data) {
+    return `${line}: {{${expression.original}}} is not allowed: @ variables are not escaped`;
+  }
+  paths.push({
+    line: expression.loc.start.line,
+    column: expression.loc.start.column,
+    path: expression.original,
+  });
+  return null;
+}
+
+function blockProblem(block: hbs.AST.BlockStatement, paths: PathAt[], line: string): string | null {
+  const name = block.path.original;
+  if (!blockHelpers.has(name)) {
+    return `${line}: {{#${name}}} is not allowed (only #if, #unless, #each, #with)`;
+  }
+  const [param, ...others] = block.params;
+  if (param?.type !== 'PathExpression' || others.length > 0 || hasHash(block)) {
+    return `${line}: {{#${name}}} takes exactly one variable`;
+  }
+  return (
+    programProblem(block.program, paths) ?? (block.inverse ? programProblem(block.inverse, paths) : null)
+  );
+}
+
+function hasHash(node: { hash?: hbs.AST.Hash }): boolean {
+  return node.hash !== undefined && node.hash.pairs.length > 0;
+}
+
+function templateInvalid(message: string): AgentpackError {
+  return new AgentpackError('KIND_TEMPLATE_INVALID', message, 500);
+}
