@@ -1,0 +1,152 @@
+import { resolve } from 'node:path';
+import { type ArchiveLimits, limitsFromEnv } from './archive/limits.js';
+import { AgentpackError } from './errors.js';
+
+/** Configuration the process cannot start with; the message names the variable, never a secret. */
+export class InvalidConfigError extends AgentpackError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', `invalid configuration: ${message}`, 400);
+    this.name = 'InvalidConfigError';
+  }
+}
+
+export interface S3Config {
+  readonly bucket: string;
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly forcePathStyle: boolean;
+  /** Key prefix inside the bucket, so several deployments can share one. */
+  readonly prefix: string;
+}
+
+export interface AppConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** Written into agent configs and links; no trailing slash. */
+  readonly publicUrl: string;
+  readonly databaseUrl?: string;
+  readonly s3?: S3Config;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly limits: ArchiveLimits;
+  readonly linkMaxTtlSeconds: number;
+  readonly trustProxy: boolean;
+  /** The raw environment, for the parts that read their own variables (master keys). */
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LINK_MAX_TTL_SECONDS = 7 * 24 * 3600;
+
+/** Reads and checks the environment once, at boot. */
+export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const host = nonEmpty(env.HOST) ?? '127.0.0.1';
+  const dataDir = resolve(cwd, nonEmpty(env.AGENTPACK_DATA_DIR) ?? 'data');
+  const publicUrl = parsePublicUrl(
+    nonEmpty(env.AGENTPACK_PUBLIC_URL) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+  );
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new InvalidConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const logLevel = (nonEmpty(env.AGENTPACK_LOG_LEVEL) ?? 'info') as AppConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new InvalidConfigError(`AGENTPACK_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  let limits: ArchiveLimits;
+  try {
+    limits = limitsFromEnv(env);
+  } catch (error) {
+    throw new InvalidConfigError((error as Error).message);
+  }
+  const s3 = s3Config(env);
+  return {
+    port,
+    host,
+    dataDir,
+    publicUrl,
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    ...(s3 === undefined ? {} : { s3 }),
+    logLevel,
+    limits,
+    linkMaxTtlSeconds: integer(
+      env,
+      'AGENTPACK_LINK_MAX_TTL_SECONDS',
+      LINK_MAX_TTL_SECONDS,
+      1,
+      LINK_MAX_TTL_SECONDS,
+    ),
+    trustProxy: flag(env, 'AGENTPACK_TRUST_PROXY'),
+    env,
+    cwd,
+  };
+}
+
+function s3Config(env: NodeJS.ProcessEnv): S3Config | undefined {
+  const bucket = nonEmpty(env.AGENTPACK_S3_BUCKET);
+  const endpoint = nonEmpty(env.AGENTPACK_S3_ENDPOINT);
+  if (bucket === undefined) {
+    if (endpoint !== undefined)
+      throw new InvalidConfigError('AGENTPACK_S3_ENDPOINT is set but AGENTPACK_S3_BUCKET is not');
+    return undefined;
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new InvalidConfigError(`AGENTPACK_S3_BUCKET '${bucket.slice(0, 64)}' is not a valid bucket name`);
+  if (endpoint !== undefined) parseUrl(endpoint, 'AGENTPACK_S3_ENDPOINT');
+  const prefix = nonEmpty(env.AGENTPACK_S3_PREFIX) ?? '';
+  if (prefix !== '' && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/.test(prefix)) {
+    throw new InvalidConfigError('AGENTPACK_S3_PREFIX may hold letters, digits, ".", "_", "-" and "/" only');
+  }
+  return {
+    bucket,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
+    forcePathStyle: endpoint !== undefined || flag(env, 'AGENTPACK_S3_FORCE_PATH_STYLE'),
+    prefix,
+  };
+}
+
+function parsePublicUrl(text: string): string {
+  const url = parseUrl(text, 'AGENTPACK_PUBLIC_URL');
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new InvalidConfigError('AGENTPACK_PUBLIC_URL must not carry credentials, a query or a fragment');
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function parseUrl(text: string, name: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidConfigError(`${name} must be an absolute http(s) URL, got '${text.slice(0, 80)}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidConfigError(`${name} must use http or https, got '${url.protocol}'`);
+  return url;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidConfigError(
+      `${name} must be an integer from ${min} to ${max}, got '${raw.slice(0, 40)}'`,
+    );
+  }
+  return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return false;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new InvalidConfigError(`${name} must be true or false, got '${raw.slice(0, 40)}'`);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
