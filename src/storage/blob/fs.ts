@@ -1,0 +1,395 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { AgentpackError, ConflictError, NotFoundError } from '../../errors.js';
+import {
+  blobKeyProblem,
+  rangeNotSatisfiable,
+  validateBlobKey,
+  validateBlobPrefix,
+  validateRange,
+} from './key.js';
+import { bufferChunks, concatSource, digestMismatch, validateSha256 } from './stream.js';
+import type { BlobInfo, BlobListEntry, BlobStore, ByteRange, PutOptions, PutResult } from './types.js';
+
+export interface FsBlobStoreOptions {
+  /** Directory holding the blobs; created on first write. */
+  root: string;
+}
+
+/**
+ * Names with '~' can never be keys (see validateBlobKey), so temp files and sidecars cannot
+ * collide with an object and `list` can skip them by name alone.
+ */
+const TEMP_PREFIX = '~tmp-';
+const META_SUFFIX = '~meta';
+
+/**
+ * The sidecar describes one exact file version: it is trusted only while the data file still has
+ * the inode, size and mtime it records, so a crash or a race between the two renames can cost a
+ * re-hash but never yields a wrong digest.
+ */
+interface Meta {
+  sha256: string;
+  contentType?: string;
+  ino: string;
+  size: string;
+  mtimeNs: string;
+}
+
+function isMeta(value: unknown): value is Meta {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.sha256 === 'string' &&
+    typeof v.ino === 'string' &&
+    typeof v.size === 'string' &&
+    typeof v.mtimeNs === 'string' &&
+    (v.contentType === undefined || typeof v.contentType === 'string')
+  );
+}
+
+function errno(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+
+function fsError(op: string, key: string, error: unknown): AgentpackError {
+  if (error instanceof AgentpackError) return error;
+  const code = errno(error) ?? 'unknown error';
+  if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {
+    return new ConflictError(
+      `fs blob store cannot hold both a blob and keys below it: ${op} "${key}" failed (${code})`,
+    );
+  }
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new AgentpackError('STORAGE_FULL', `fs blob store: ${op} "${key}" failed (${code})`, 507, {
+      cause: error,
+    });
+  }
+  return new AgentpackError('STORAGE_FAILED', `fs blob store: ${op} "${key}" failed (${code})`, 500, {
+    cause: error,
+  });
+}
+
+async function quietly(action: Promise<unknown>): Promise<void> {
+  try {
+    await action;
+  } catch {
+    // cleanup of something that may already be gone
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function writeDurable(file: string, bytes: Buffer): Promise<void> {
+  const fh = await open(file, 'wx');
+  try {
+    await writeAll(fh, bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function metaFor(st: BigIntStats, info: { sha256: string; contentType?: string }): Buffer {
+  const meta: Meta = { ...info, ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs) };
+  return Buffer.from(JSON.stringify(meta));
+}
+
+function infoOf(st: BigIntStats, meta: { sha256: string; contentType?: string }): BlobInfo {
+  return {
+    size: Number(st.size),
+    sha256: meta.sha256,
+    etag: `${st.ino.toString(36)}-${st.mtimeNs.toString(36)}-${st.size.toString(36)}`,
+    lastModified: new Date(Number(st.mtimeMs)),
+    contentType: meta.contentType,
+  };
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
+  if (typeof options.root !== 'string' || options.root === '') {
+    throw new AgentpackError('CONFIG_INVALID', 'fs blob store: expected a root directory, got none', 500);
+  }
+  const root = path.resolve(options.root);
+  const fileOf = (key: string): string => path.join(root, ...key.split('/'));
+
+  /**
+   * Creates the directory and a temp file in it. A concurrent delete may prune a directory we
+   * just created, so ENOENT on open means "create it again".
+   */
+  async function openTemp(
+    dir: string,
+  ): Promise<{ fh: FileHandle; tmp: string; created: string | undefined }> {
+    for (let attempt = 1; ; attempt++) {
+      const created = await mkdir(dir, { recursive: true });
+      const tmp = path.join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+      try {
+        return { fh: await open(tmp, 'wx'), tmp, created };
+      } catch (error) {
+        if (errno(error) !== 'ENOENT' || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /** Makes the temp file durable, then visible: fsync file, write sidecar, rename both, fsync dirs. */
+  async function commit(
+    fh: FileHandle,
+    tmp: string,
+    target: string,
+    created: string | undefined,
+    info: { sha256: string; contentType?: string },
+  ): Promise<void> {
+    let st: BigIntStats;
+    try {
+      await fh.sync();
+      st = await fh.stat({ bigint: true });
+    } finally {
+      await fh.close();
+    }
+    const metaTmp = `${tmp}${META_SUFFIX}`;
+    await writeDurable(metaTmp, metaFor(st, info));
+    try {
+      await rename(tmp, target);
+      await rename(metaTmp, `${target}${META_SUFFIX}`);
+    } finally {
+      await quietly(unlink(metaTmp));
+    }
+    const dir = path.dirname(target);
+    await syncDir(dir);
+    if (created !== undefined) {
+      // New directories are durable only once their parents are synced too.
+      const top = path.dirname(created);
+      for (let d = dir; d !== top && d !== path.dirname(d); d = path.dirname(d))
+        await syncDir(path.dirname(d));
+    }
+  }
+
+  async function put(key: string, source: Readable | Buffer, opts: PutOptions = {}): Promise<PutResult> {
+    validateBlobKey(key);
+    const expected = validateSha256(opts.sha256);
+    const target = fileOf(key);
+    let temp: Awaited<ReturnType<typeof openTemp>>;
+    try {
+      temp = await openTemp(path.dirname(target));
+    } catch (error) {
+      throw fsError('put', key, error);
+    }
+    const { fh, tmp, created } = temp;
+    let closed = false;
+    try {
+      const hash = createHash('sha256');
+      let size = 0;
+      // Errors from the source propagate as they are; only file-system errors are translated.
+      for await (const chunk of bufferChunks(source)) {
+        hash.update(chunk);
+        size += chunk.length;
+        await writeAll(fh, chunk).catch((error: unknown) => {
+          throw fsError('put', key, error);
+        });
+      }
+      const sha256 = hash.digest('hex');
+      if (expected !== undefined && expected !== sha256) throw digestMismatch(key, expected, sha256);
+      closed = true;
+      await commit(fh, tmp, target, created, { sha256, contentType: opts.contentType }).catch(
+        (error: unknown) => {
+          throw fsError('put', key, error);
+        },
+      );
+      return { size, sha256 };
+    } catch (error) {
+      if (!closed) await quietly(fh.close());
+      await quietly(unlink(tmp));
+      throw error;
+    }
+  }
+
+  async function get(key: string, range?: ByteRange): Promise<Readable> {
+    validateBlobKey(key);
+    if (range) validateRange(range);
+    let fh: FileHandle;
+    try {
+      fh = await open(fileOf(key), 'r');
+    } catch (error) {
+      if (ABSENT.has(errno(error) ?? '')) throw new NotFoundError(`no blob "${key}"`);
+      throw fsError('get', key, error);
+    }
+    try {
+      // The open handle pins this version: a concurrent overwrite renames a new file over the name.
+      const st = await fh.stat();
+      if (!st.isFile()) throw new NotFoundError(`no blob "${key}"`);
+      if (range && range.start >= st.size) throw rangeNotSatisfiable(key, range, st.size);
+    } catch (error) {
+      await quietly(fh.close());
+      throw fsError('get', key, error);
+    }
+    return fh.createReadStream(range ? { start: range.start, end: range.end } : {});
+  }
+
+  async function readMeta(file: string, st: BigIntStats): Promise<Meta | undefined> {
+    try {
+      const meta: unknown = JSON.parse(await readFile(`${file}${META_SUFFIX}`, 'utf8'));
+      if (!isMeta(meta)) return undefined;
+      const current =
+        meta.ino === String(st.ino) && meta.size === String(st.size) && meta.mtimeNs === String(st.mtimeNs);
+      return current ? meta : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Hashes the version `file` names now and records it. Needed when the sidecar describes another
+   * version: after a crash between the two renames, or when racing puts renamed them interleaved.
+   */
+  async function rehash(file: string): Promise<BlobInfo | null> {
+    let fh: FileHandle;
+    try {
+      fh = await open(file, 'r');
+    } catch (error) {
+      if (ABSENT.has(errno(error) ?? '')) return null;
+      throw error;
+    }
+    try {
+      const st = await fh.stat({ bigint: true });
+      if (!st.isFile()) return null;
+      const hash = createHash('sha256');
+      for await (const chunk of fh.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+      const sha256 = hash.digest('hex');
+      const tmp = path.join(
+        path.dirname(file),
+        `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${META_SUFFIX}`,
+      );
+      try {
+        await writeDurable(tmp, metaFor(st, { sha256 }));
+        await rename(tmp, `${file}${META_SUFFIX}`);
+      } catch {
+        // Only a cache: the next head hashes again.
+        await quietly(unlink(tmp));
+      }
+      return infoOf(st, { sha256 });
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async function head(key: string): Promise<BlobInfo | null> {
+    validateBlobKey(key);
+    const file = fileOf(key);
+    try {
+      const st = await stat(file, { bigint: true });
+      if (!st.isFile()) return null;
+      const meta = await readMeta(file, st);
+      return meta ? infoOf(st, meta) : await rehash(file);
+    } catch (error) {
+      if (ABSENT.has(errno(error) ?? '')) return null;
+      throw fsError('head', key, error);
+    }
+  }
+
+  /** Removes now-empty directories up to the root, stopping at the first one still in use. */
+  async function prune(dir: string): Promise<void> {
+    for (let d = dir; d.startsWith(`${root}${path.sep}`); d = path.dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async function del(key: string): Promise<void> {
+    validateBlobKey(key);
+    const file = fileOf(key);
+    for (const name of [file, `${file}${META_SUFFIX}`]) {
+      try {
+        await unlink(name);
+      } catch (error) {
+        if (!ABSENT.has(errno(error) ?? '') && errno(error) !== 'EPERM') throw fsError('delete', key, error);
+      }
+    }
+    await prune(path.dirname(file));
+  }
+
+  async function* walk(rel: string, prefix: string): AsyncGenerator<BlobListEntry> {
+    let entries: { name: string; dir: boolean }[];
+    try {
+      const dirents = await readdir(path.join(root, ...rel.split('/')), { withFileTypes: true });
+      entries = dirents.map((d) => ({ name: d.name, dir: d.isDirectory() }));
+    } catch (error) {
+      if (ABSENT.has(errno(error) ?? '')) return;
+      throw fsError('list', prefix, error);
+    }
+    // Sorting directories as "name/" yields keys in the same byte order S3 lists them.
+    const sortName = (e: { name: string; dir: boolean }): string => (e.dir ? `${e.name}/` : e.name);
+    entries.sort((a, b) => (sortName(a) < sortName(b) ? -1 : 1));
+    for (const entry of entries) {
+      if (entry.name.includes('~')) continue;
+      const key = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.dir) {
+        const asDir = `${key}/`;
+        if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) yield* walk(key, prefix);
+      } else if (key.startsWith(prefix) && blobKeyProblem(key) === undefined) {
+        const st = await stat(path.join(root, ...key.split('/'))).catch(() => undefined);
+        if (st?.isFile()) yield { key, size: st.size };
+      }
+    }
+  }
+
+  async function* list(prefix: string): AsyncGenerator<BlobListEntry> {
+    validateBlobPrefix(prefix);
+    const slash = prefix.lastIndexOf('/');
+    yield* walk(slash < 0 ? '' : prefix.slice(0, slash), prefix);
+  }
+
+  const store: BlobStore = {
+    put,
+    get,
+    head,
+    delete: del,
+    list,
+    async copy(fromKey, toKey) {
+      validateBlobKey(toKey);
+      const info = await head(fromKey);
+      if (info === null) throw new NotFoundError(`no blob "${fromKey}" to copy`);
+      if (fromKey === toKey) return;
+      await put(toKey, await get(fromKey), { contentType: info.contentType, sha256: info.sha256 });
+    },
+    async concat(toKey, parts, opts = {}) {
+      validateBlobKey(toKey);
+      const { size } = await put(toKey, concatSource(store, parts), opts);
+      return { size };
+    },
+    async close() {},
+  };
+  return store;
+}

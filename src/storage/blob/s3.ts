@@ -1,0 +1,546 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  ListObjectsCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { AgentpackError, NotFoundError } from '../../errors.js';
+import { blobKeyProblem, validateBlobKey, validateBlobPrefix, validateRange } from './key.js';
+import {
+  ByteQueue,
+  bufferChunks,
+  concatSource,
+  digestMismatch,
+  firstBytes,
+  validateSha256,
+} from './stream.js';
+import type {
+  BlobInfo,
+  BlobListEntry,
+  BlobStore,
+  ByteRange,
+  ConcatOptions,
+  ConcatPart,
+  PutOptions,
+  PutResult,
+} from './types.js';
+
+export interface S3BlobStoreOptions {
+  bucket: string;
+  /** For S3-compatible servers (MinIO, s3rver); unset means AWS. */
+  endpoint?: string;
+  /** Defaults to the SDK's own resolution (AWS_REGION), or us-east-1 with a custom endpoint. */
+  region?: string;
+  forcePathStyle?: boolean;
+  /** Unset means the SDK's default provider chain (environment, profile, instance role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Key prefix inside the bucket, e.g. "agentpack/", so one bucket can serve several deployments. */
+  prefix?: string;
+  /** Bytes buffered per multipart part; a put larger than this goes multipart. Default 8 MiB. */
+  partSize?: number;
+  /** Keys per ListObjects request (1-1000); small values let tests cross page boundaries. */
+  listPageSize?: number;
+}
+
+const MiB = 1024 * 1024;
+/** S3 rejects multipart parts below 5 MiB (except the last) and copies above 5 GiB. */
+const MIN_PART = 5 * MiB;
+const MAX_COPY = 5 * 1024 * MiB;
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
+
+function describe(error: unknown): { name: string; status: number | undefined } {
+  const e = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  const name = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'unknown error';
+  return { name, status: e?.$metadata?.httpStatusCode };
+}
+
+function isNotFound(error: unknown): boolean {
+  const { name, status } = describe(error);
+  return name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket');
+}
+
+interface Upload {
+  key: string;
+  id: string;
+  parts: CompletedPart[];
+}
+
+type Segment = Buffer | { key: string; start: number; end: number; etag: string | undefined };
+
+function checkOptions(options: S3BlobStoreOptions): void {
+  const fail = (message: string): never => {
+    throw new AgentpackError('CONFIG_INVALID', `S3 blob store: ${message}`, 500);
+  };
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket ?? '')) {
+    fail(`expected a bucket name of 3-63 characters a-z 0-9 . -, got ${JSON.stringify(options.bucket)}`);
+  }
+  const prefix = options.prefix ?? '';
+  if (prefix !== '' && (!prefix.endsWith('/') || blobKeyProblem(prefix.slice(0, -1)) !== undefined)) {
+    fail(`expected a key prefix like "agentpack/", got ${JSON.stringify(prefix)}`);
+  }
+  const partSize = options.partSize ?? 8 * MiB;
+  if (!Number.isSafeInteger(partSize) || partSize < MIN_PART || partSize > MAX_COPY) {
+    fail(`expected partSize between 5 MiB and 5 GiB, got ${partSize}`);
+  }
+  const pageSize = options.listPageSize ?? 1000;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+    fail(`expected listPageSize between 1 and 1000, got ${pageSize}`);
+  }
+}
+
+export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
+  checkOptions(options);
+  const { bucket } = options;
+  const keyPrefix = options.prefix ?? '';
+  const partSize = options.partSize ?? 8 * MiB;
+  const pageSize = options.listPageSize ?? 1000;
+  const config: S3ClientConfig = {
+    // Checksums only where S3 demands them: they would force aws-chunked uploads that
+    // S3-compatible servers handle unevenly, and we hash every byte ourselves anyway.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+  if (options.endpoint !== undefined) config.endpoint = options.endpoint;
+  const region = options.region ?? (options.endpoint !== undefined ? 'us-east-1' : undefined);
+  if (region !== undefined) config.region = region;
+  if (options.forcePathStyle !== undefined) config.forcePathStyle = options.forcePathStyle;
+  if (options.credentials !== undefined) config.credentials = options.credentials;
+  const client = new S3Client(config);
+
+  const full = (key: string): string => `${keyPrefix}${key}`;
+  // Keys are limited to URL-safe characters, so the copy source needs no encoding.
+  const copySource = (key: string): string => `${bucket}/${full(key)}`;
+
+  function translate(op: string, key: string, error: unknown): AgentpackError {
+    if (error instanceof AgentpackError) return error;
+    if (isNotFound(error)) return new NotFoundError(`no blob "${key}"`);
+    const { name, status } = describe(error);
+    if (name === 'InvalidRange' || status === 416) {
+      return new AgentpackError('RANGE_NOT_SATISFIABLE', `requested range is outside blob "${key}"`, 416);
+    }
+    const unavailable =
+      UNAVAILABLE_CODES.has(name) || name === 'TimeoutError' || name === 'SlowDown' || status === 503;
+    const where = `S3 blob store (bucket "${bucket}"): ${op} "${key}" failed (${name}${status ? `, HTTP ${status}` : ''})`;
+    return unavailable
+      ? new AgentpackError('STORAGE_UNAVAILABLE', where, 503, { cause: error })
+      : new AgentpackError('STORAGE_FAILED', where, 502, { cause: error });
+  }
+
+  /** Every SDK call goes through here, so no SDK error escapes the store. */
+  async function call<T>(op: string, key: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw translate(op, key, error);
+    }
+  }
+
+  async function createUpload(key: string, opts: { contentType?: string; sha256?: string }): Promise<Upload> {
+    const out = await call('put', key, () =>
+      client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key: full(key),
+          ContentType: opts.contentType,
+          Metadata: opts.sha256 ? { sha256: opts.sha256 } : undefined,
+        }),
+      ),
+    );
+    if (!out.UploadId) throw translate('put', key, new Error('CreateMultipartUpload returned no UploadId'));
+    return { key, id: out.UploadId, parts: [] };
+  }
+
+  async function uploadPart(upload: Upload, body: Buffer): Promise<void> {
+    const PartNumber = upload.parts.length + 1;
+    const out = await call('put', upload.key, () =>
+      client.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: full(upload.key),
+          UploadId: upload.id,
+          PartNumber,
+          Body: body,
+          ContentLength: body.length,
+        }),
+      ),
+    );
+    upload.parts.push({ PartNumber, ETag: out.ETag });
+  }
+
+  /** Copies a stored range into the upload, in pieces of at most 5 GiB (each well above 5 MiB). */
+  async function copyParts(
+    upload: Upload,
+    from: { key: string; etag: string | undefined },
+    start: number,
+    end: number,
+  ) {
+    const length = end - start + 1;
+    const piece = Math.ceil(length / Math.ceil(length / MAX_COPY));
+    for (let offset = start; offset <= end; offset += piece) {
+      const PartNumber = upload.parts.length + 1;
+      const last = Math.min(offset + piece - 1, end);
+      const out = await call('concat', from.key, () =>
+        client.send(
+          new UploadPartCopyCommand({
+            Bucket: bucket,
+            Key: full(upload.key),
+            UploadId: upload.id,
+            PartNumber,
+            CopySource: copySource(from.key),
+            CopySourceRange: `bytes=${offset}-${last}`,
+            CopySourceIfMatch: from.etag,
+          }),
+        ),
+      );
+      upload.parts.push({ PartNumber, ETag: out.CopyPartResult?.ETag });
+    }
+  }
+
+  async function complete(upload: Upload): Promise<string | undefined> {
+    const out = await call('put', upload.key, () =>
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: full(upload.key),
+          UploadId: upload.id,
+          MultipartUpload: { Parts: upload.parts },
+        }),
+      ),
+    );
+    return out.ETag;
+  }
+
+  /**
+   * Best effort: an abandoned upload is invisible and costs only storage, which a bucket
+   * lifecycle rule (AbortIncompleteMultipartUpload) reclaims; the original error matters more.
+   */
+  async function abort(upload: Upload): Promise<void> {
+    try {
+      await client.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: full(upload.key), UploadId: upload.id }),
+      );
+    } catch {
+      // see above
+    }
+  }
+
+  /**
+   * A multipart upload learns its digest only at the end, after its metadata was fixed. Rewrite
+   * the metadata with a server-side self-copy, guarded by the ETag so a newer concurrent write
+   * is never stamped with our digest.
+   */
+  async function stampDigest(
+    key: string,
+    etag: string | undefined,
+    size: number,
+    sha256: string,
+    contentType?: string,
+  ) {
+    if (etag === undefined || size > MAX_COPY) return;
+    try {
+      await client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: full(key),
+          CopySource: copySource(key),
+          CopySourceIfMatch: etag,
+          MetadataDirective: 'REPLACE',
+          Metadata: { sha256 },
+          ContentType: contentType,
+        }),
+      );
+    } catch (error) {
+      const { name, status } = describe(error);
+      if (name !== 'PreconditionFailed' && status !== 412) throw translate('put', key, error);
+    }
+  }
+
+  async function put(key: string, source: Readable | Buffer, opts: PutOptions = {}): Promise<PutResult> {
+    validateBlobKey(key);
+    const expected = validateSha256(opts.sha256);
+    const hash = createHash('sha256');
+    const pending = new ByteQueue();
+    let size = 0;
+    let upload: Upload | undefined;
+    try {
+      // Small objects go up in one request; larger ones as parts, so memory stays near partSize.
+      for await (const chunk of bufferChunks(source)) {
+        hash.update(chunk);
+        size += chunk.length;
+        pending.push(chunk);
+        while (pending.length > partSize) {
+          upload ??= await createUpload(key, { contentType: opts.contentType, sha256: expected });
+          await uploadPart(upload, pending.take(partSize));
+        }
+      }
+      const sha256 = hash.digest('hex');
+      // Checked before anything becomes visible: the object appears only on PutObject or Complete.
+      if (expected !== undefined && expected !== sha256) throw digestMismatch(key, expected, sha256);
+      if (upload === undefined) {
+        const body = pending.take(pending.length);
+        await call('put', key, () =>
+          client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: full(key),
+              Body: body,
+              ContentLength: body.length,
+              ContentType: opts.contentType,
+              Metadata: { sha256 },
+            }),
+          ),
+        );
+        return { size, sha256 };
+      }
+      await uploadPart(upload, pending.take(pending.length));
+      const etag = await complete(upload);
+      upload = undefined;
+      if (expected === undefined) await stampDigest(key, etag, size, sha256, opts.contentType);
+      return { size, sha256 };
+    } catch (error) {
+      if (upload !== undefined) await abort(upload);
+      throw error;
+    }
+  }
+
+  async function get(key: string, range?: ByteRange): Promise<Readable> {
+    validateBlobKey(key);
+    if (range) validateRange(range);
+    const out = await call('get', key, () =>
+      client.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: full(key),
+          Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+        }),
+      ),
+    );
+    if (!(out.Body instanceof Readable)) {
+      throw new AgentpackError('STORAGE_FAILED', `S3 blob store: get "${key}" returned no stream body`, 502);
+    }
+    return range ? exactRange(key, range, out.Body, out.ContentRange) : out.Body;
+  }
+
+  /**
+   * Some S3-compatible servers answer a narrower range with more bytes (s3rver turns `bytes=0-0`
+   * into the whole object) or ignore Range entirely; never pass on bytes nobody asked for.
+   */
+  function exactRange(
+    key: string,
+    range: ByteRange,
+    body: Readable,
+    contentRange: string | undefined,
+  ): Readable {
+    const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange ?? '');
+    const start = match ? Number(match[1]) : 0;
+    const sent = match ? Number(match[2]) - start + 1 : Number.POSITIVE_INFINITY;
+    const size = match ? Number(match[3]) : Number.POSITIVE_INFINITY;
+    if (start !== range.start) {
+      body.destroy();
+      throw new AgentpackError(
+        'STORAGE_FAILED',
+        `S3 blob store: get "${key}" asked for bytes from ${range.start}, the server sent ${contentRange ?? 'the whole object'}`,
+        502,
+      );
+    }
+    const wanted = Math.min(range.end, size - 1) - range.start + 1;
+    return sent > wanted ? Readable.from(firstBytes(body, wanted), { objectMode: false }) : body;
+  }
+
+  async function head(key: string): Promise<BlobInfo | null> {
+    validateBlobKey(key);
+    let out: HeadObjectCommandOutput;
+    try {
+      out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: full(key) }));
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw translate('head', key, error);
+    }
+    const sha256 = out.Metadata?.sha256;
+    return {
+      size: out.ContentLength ?? 0,
+      sha256: sha256 !== undefined && /^[0-9a-f]{64}$/.test(sha256) ? sha256 : undefined,
+      etag: out.ETag,
+      lastModified: out.LastModified ?? new Date(0),
+      contentType: out.ContentType,
+    };
+  }
+
+  /**
+   * ListObjects (v1) paged by Marker: every S3-compatible server speaks it, while v2
+   * continuation tokens are where they differ (s3rver's need DES, which OpenSSL 3 refuses).
+   */
+  async function* list(prefix: string): AsyncGenerator<BlobListEntry> {
+    validateBlobPrefix(prefix);
+    let marker: string | undefined;
+    for (;;) {
+      const page = await call('list', prefix, () =>
+        client.send(
+          new ListObjectsCommand({ Bucket: bucket, Prefix: full(prefix), MaxKeys: pageSize, Marker: marker }),
+        ),
+      );
+      const contents = page.Contents ?? [];
+      for (const object of contents) {
+        const key = object.Key?.slice(keyPrefix.length) ?? '';
+        // Objects other tools put under our prefix are not ours to hand out.
+        if (!object.Key?.startsWith(keyPrefix) || blobKeyProblem(key) !== undefined) continue;
+        yield { key, size: object.Size ?? 0 };
+      }
+      marker = page.NextMarker ?? contents.at(-1)?.Key;
+      if (!page.IsTruncated || marker === undefined) return;
+    }
+  }
+
+  async function copy(fromKey: string, toKey: string): Promise<void> {
+    validateBlobKey(fromKey);
+    validateBlobKey(toKey);
+    if (fromKey === toKey) {
+      if ((await head(fromKey)) === null) throw new NotFoundError(`no blob "${fromKey}" to copy`);
+      return;
+    }
+    await call('copy', fromKey, () =>
+      client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: full(toKey),
+          CopySource: copySource(fromKey),
+          MetadataDirective: 'COPY',
+        }),
+      ),
+    );
+  }
+
+  /** Sizes every stored part up front, so bad ranges fail before anything is uploaded. */
+  async function resolveParts(parts: ConcatPart[]): Promise<Segment[]> {
+    const segments: Segment[] = [];
+    for (const part of parts) {
+      if (Buffer.isBuffer(part)) {
+        segments.push(part);
+        continue;
+      }
+      validateBlobKey(part.key);
+      if (part.range) validateRange(part.range);
+      const info = await head(part.key);
+      if (info === null) throw new NotFoundError(`no blob "${part.key}" to concatenate`);
+      const { start, end } = part.range ?? { start: 0, end: info.size - 1 };
+      if (part.range && end >= info.size) {
+        throw new AgentpackError(
+          'RANGE_NOT_SATISFIABLE',
+          `expected range ${start}-${end} within the ${info.size} bytes of blob "${part.key}"`,
+          416,
+        );
+      }
+      if (end >= start) segments.push({ key: part.key, start, end, etag: info.etag });
+    }
+    return segments;
+  }
+
+  async function readRange(key: string, start: number, end: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of bufferChunks(await get(key, { start, end }))) chunks.push(chunk);
+    const bytes = Buffer.concat(chunks);
+    if (bytes.length !== end - start + 1) {
+      throw new AgentpackError(
+        'STORAGE_FAILED',
+        `S3 blob store: expected ${end - start + 1} bytes of "${key}" at ${start}, got ${bytes.length}`,
+        502,
+      );
+    }
+    return bytes;
+  }
+
+  /**
+   * Stored ranges of at least 5 MiB become UploadPartCopy parts; everything else (buffers, small
+   * ranges, and the bytes needed to top a short part up to 5 MiB) is uploaded from memory.
+   */
+  async function concat(
+    toKey: string,
+    parts: ConcatPart[],
+    opts: ConcatOptions = {},
+  ): Promise<{ size: number }> {
+    validateBlobKey(toKey);
+    validateSha256(opts.sha256);
+    const segments = await resolveParts(parts);
+    const length = (s: Segment): number => (Buffer.isBuffer(s) ? s.length : s.end - s.start + 1);
+    const total = segments.reduce((sum, s) => sum + length(s), 0);
+    if (!segments.some((s) => !Buffer.isBuffer(s) && length(s) >= MIN_PART)) {
+      // Nothing worth copying server-side: stream it, which also verifies opts.sha256.
+      return { size: (await put(toKey, concatSource(store, parts), opts)).size };
+    }
+    const upload = await createUpload(toKey, opts);
+    try {
+      const pending = new ByteQueue();
+      const flush = async (): Promise<void> => {
+        if (pending.length > 0) await uploadPart(upload, pending.take(pending.length));
+      };
+      for (const segment of segments) {
+        if (Buffer.isBuffer(segment)) {
+          pending.push(segment);
+          if (pending.length >= MIN_PART) await flush();
+          continue;
+        }
+        let { start } = segment;
+        const { end } = segment;
+        if (pending.length > 0) {
+          const take = Math.min(end - start + 1, MIN_PART - pending.length);
+          pending.push(await readRange(segment.key, start, start + take - 1));
+          start += take;
+          if (pending.length >= MIN_PART) await flush();
+        }
+        // Here pending is empty or the segment is used up, so no short part precedes a copy.
+        if (end - start + 1 >= MIN_PART) {
+          await copyParts(upload, segment, start, end);
+        } else if (end >= start) {
+          pending.push(await readRange(segment.key, start, end));
+          if (pending.length >= MIN_PART) await flush();
+        }
+      }
+      await flush();
+      await complete(upload);
+      return { size: total };
+    } catch (error) {
+      await abort(upload);
+      throw error;
+    }
+  }
+
+  const store: BlobStore = {
+    put,
+    get,
+    head,
+    delete: async (key) => {
+      validateBlobKey(key);
+      await call('delete', key, () =>
+        client.send(new DeleteObjectCommand({ Bucket: bucket, Key: full(key) })),
+      );
+    },
+    list,
+    copy,
+    concat,
+    async close() {
+      client.destroy();
+    },
+  };
+  return store;
+}

@@ -1,0 +1,96 @@
+import type { Readable } from 'node:stream';
+
+/** Inclusive byte range, as in an HTTP `Range: bytes=start-end` header. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /**
+   * The SHA-256 (hex) the caller expects. It is checked before the object becomes visible, so a
+   * mismatch stores nothing; on a large S3 upload it also spares a metadata rewrite.
+   */
+  sha256?: string;
+}
+
+export interface ConcatOptions {
+  contentType?: string;
+  /**
+   * SHA-256 (hex) of the result, recorded with it. Callers usually know it without reading the
+   * bytes (a saved hash state of the prefix, finished with the tail). Where the bytes pass through
+   * this process it is verified; a server-side S3 assembly records it as given.
+   */
+  sha256?: string;
+}
+
+export interface PutResult {
+  size: number;
+  sha256: string;
+}
+
+export interface BlobInfo {
+  size: number;
+  /** Absent when the object was written without a known digest and it could not be recorded. */
+  sha256?: string;
+  /** Opaque; changes whenever the object is rewritten. */
+  etag?: string;
+  lastModified: Date;
+  contentType?: string;
+}
+
+export interface BlobListEntry {
+  key: string;
+  size: number;
+}
+
+/** A piece of a concatenated object: a stored object (or a range of it) or literal bytes. */
+export type ConcatPart = { key: string; range?: ByteRange } | Buffer;
+
+/**
+ * Where archives and bundles live: local disk by default, S3 when instances share storage.
+ * Kept narrow so both implementations pass one contract suite and callers never see a driver
+ * error: a missing object is a NotFoundError, backend failures are AgentpackErrors naming the
+ * store, and every key passes `validateBlobKey` first.
+ */
+export interface BlobStore {
+  /**
+   * Streams `source` into `key`, hashing and counting on the way. All or nothing: readers see
+   * the previous object (or none) until the new one is complete, and a source that errors or
+   * ends early leaves nothing behind. Errors raised by the source are rethrown unchanged, so a
+   * size limit enforced upstream keeps its status.
+   */
+  put(key: string, source: Readable | Buffer, opts?: PutOptions): Promise<PutResult>;
+
+  /**
+   * Opens the object, or an inclusive range of it (an `end` past the last byte is clamped, like
+   * HTTP). Resolves only once the object is known to exist, so a missing key rejects here with a
+   * NotFoundError instead of failing mid-stream; a start past the end rejects with status 416.
+   * The caller must consume or destroy the stream: on S3 it holds a connection.
+   */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+
+  /** Cheap existence and size check; null when absent. */
+  head(key: string): Promise<BlobInfo | null>;
+
+  /** Removes the object; deleting a missing key is not an error, so retries are safe. */
+  delete(key: string): Promise<void>;
+
+  /** Every object whose key starts with `prefix` (a plain string prefix, not a directory). */
+  list(prefix: string): AsyncIterable<BlobListEntry>;
+
+  /** Copies an object without moving its bytes through this process where the backend allows. */
+  copy(fromKey: string, toKey: string): Promise<void>;
+
+  /**
+   * Writes the concatenation of `parts` to `toKey`, all or nothing. On S3, large stored ranges
+   * are copied server-side (UploadPartCopy), which lets a bundle (a stored base prefix plus a
+   * small per-organization tail) be materialized without downloading the base. A range must lie
+   * within its object.
+   */
+  concat(toKey: string, parts: ConcatPart[], opts?: ConcatOptions): Promise<{ size: number }>;
+
+  /** Releases connections; the store must not be used afterwards. */
+  close(): Promise<void>;
+}
