@@ -17,6 +17,9 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run: Com
     load: () => import('./commands/inspect.js'),
   },
   verify: { summary: "check a bundle's digest and signature", load: () => import('./commands/verify.js') },
+  org: { summary: 'create and list organizations', load: () => import('./commands/org.js') },
+  user: { summary: 'add a user to an organization', load: () => import('./commands/user.js') },
+  keys: { summary: 'rotate, show and rewrap organization keys', load: () => import('./commands/keys.js') },
 };
 
 const usage = [
