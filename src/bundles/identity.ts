@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /** Everything a bundle's bytes depend on; a change to any of them is a different bundle. */
 export interface BundleInputs {
@@ -16,11 +16,15 @@ export interface BundleInputs {
 }
 
 /**
- * A bundle's identity: the SHA-256 of its inputs in a canonical form. Keys are sorted, so the
- * same inputs always give the same id, and the id never contains a secret (only versions).
+ * A bundle's identity: an HMAC-SHA256 of its inputs in a canonical form, keyed by a service
+ * secret. Keys are sorted, so the same inputs always give the same id; the key means an id (it
+ * travels in links) cannot be used to guess settings such as a proxy password offline.
  */
-export function bundleIdentity(inputs: BundleInputs): string {
-  return createHash('sha256').update('agentpack bundle v1\0').update(canonicalJson(inputs)).digest('hex');
+export function bundleIdentity(inputs: BundleInputs, key: Buffer): string {
+  return createHmac('sha256', key)
+    .update('agentpack bundle v1\0')
+    .update(canonicalJson(inputs))
+    .digest('hex');
 }
 
 export function canonicalJson(value: unknown): string {

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bundleIdentity } from '../../src/bundles/identity.js';
 
+const key = randomBytes(32);
 const inputs = {
   orgId: 'org-1',
   kind: 'java',
@@ -18,13 +20,17 @@ describe('bundleIdentity', () => {
       settings: { 'proxy.host': 'p', 'api.url': 'https://x' },
       keyVersions: { 'agent-service-key': 1, 'api-key': 1 },
     };
-    expect(bundleIdentity(reordered)).toBe(bundleIdentity(inputs));
+    expect(bundleIdentity(reordered, key)).toBe(bundleIdentity(inputs, key));
   });
 
   it('changes when a key version, the base or a setting changes', () => {
-    const id = bundleIdentity(inputs);
-    expect(bundleIdentity({ ...inputs, keyVersions: { 'api-key': 2, 'agent-service-key': 1 } })).not.toBe(id);
-    expect(bundleIdentity({ ...inputs, baseSha256: 'c'.repeat(64) })).not.toBe(id);
-    expect(bundleIdentity({ ...inputs, settings: { ...inputs.settings, 'proxy.host': 'q' } })).not.toBe(id);
+    const id = bundleIdentity(inputs, key);
+    expect(bundleIdentity({ ...inputs, keyVersions: { 'api-key': 2, 'agent-service-key': 1 } }, key)).not.toBe(id);
+    expect(bundleIdentity({ ...inputs, baseSha256: 'c'.repeat(64) }, key)).not.toBe(id);
+    expect(bundleIdentity({ ...inputs, settings: { ...inputs.settings, 'proxy.host': 'q' } }, key)).not.toBe(id);
+  });
+
+  it('depends on the service key, so an id cannot be recomputed from guessed inputs', () => {
+    expect(bundleIdentity(inputs, randomBytes(32))).not.toBe(bundleIdentity(inputs, key));
   });
 });

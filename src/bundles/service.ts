@@ -1,0 +1,381 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { PreparedBase } from '../archive/prepared.js';
+import { spliceBundle } from '../archive/prepared.js';
+import type { Credentials } from '../credentials/credentials.js';
+import { AgentpackError, NotFoundError } from '../errors.js';
+import type { AgentKind } from '../render/kinds.js';
+import { renderConfig } from '../render/render.js';
+import type { BlobStore } from '../storage/blob/types.js';
+import type { AgentVersionRow, BundleRow, CatalogOps } from '../storage/metadata/catalog-types.js';
+import type { BaseCache } from './bases.js';
+import type { Catalog } from './catalog.js';
+import { bundleIdentity } from './identity.js';
+import { type BundlePart, partsFor, type ResolvedRange } from './ranges.js';
+import { buildStatement, signStatement } from './signature.js';
+import type { SigningKey } from './signing-keys.js';
+import { zipFormat } from './zip-format.js';
+
+/** Seals render settings (they may hold a proxy password) under the master key, bound to the org. */
+export interface SettingsSealer {
+  seal(orgId: string, plaintext: string): { masterKeyId: string; sealed: string };
+  unseal(orgId: string, masterKeyId: string, sealed: string): string;
+}
+
+export interface BundleMetrics {
+  built(seconds: number): void;
+  cacheHit(): void;
+}
+
+export interface BundleServiceDeps {
+  readonly ops: CatalogOps;
+  readonly blobs: BlobStore;
+  readonly catalog: Catalog;
+  readonly bases: BaseCache;
+  readonly credentials: Credentials;
+  readonly signingKey: () => SigningKey;
+  readonly sealer: SettingsSealer;
+  /** Keys the bundle identity, so an identity (in a link) reveals nothing about its settings. */
+  readonly identityKey: Buffer;
+  readonly publicUrl: string;
+  readonly now: () => number;
+  readonly metrics?: BundleMetrics;
+}
+
+export interface BundleRequest {
+  readonly orgId: string;
+  readonly kind: string;
+  /** A version, or `latest`. */
+  readonly version: string;
+  /** Optional render settings: `proxy.*` and free-form extra settings. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+/** A bundle ready to serve: its record and the base it is spliced from. */
+export interface Bundle {
+  readonly row: BundleRow;
+  readonly kind: AgentKind;
+  readonly base: AgentVersionRow;
+}
+
+const WHICH = ['api-key', 'agent-service-key'] as const;
+const TAIL_CACHE_BYTES = 64 * 1024 * 1024;
+const RESERVED_SETTINGS = /^api\./;
+
+/**
+ * Builds bundles on demand and serves them as base prefix + tail. The tail holds the secrets and
+ * is only ever in memory; what is stored is the identity, digest and signed statement.
+ */
+export class BundleService {
+  private readonly building = new Map<string, Promise<Bundle>>();
+  private readonly tails = new Map<string, Buffer>();
+  private tailBytes = 0;
+
+  constructor(private readonly deps: BundleServiceDeps) {}
+
+  /** The current bundle for an organization: keys at their current versions. Built once per identity. */
+  async current(request: BundleRequest): Promise<Bundle> {
+    const settings = checkSettings(request.settings ?? {});
+    const { kind, base } = await this.deps.catalog.resolve(request.kind, request.version);
+    const keys = await this.deps.credentials.getKeys(request.orgId);
+    const keyVersions = {
+      'api-key': keys.versions.apiKey,
+      'agent-service-key': keys.versions.agentServiceKey,
+    };
+    const id = this.identity(request.orgId, kind, base, keyVersions, settings);
+    const existing = await this.deps.ops.findBundle(id);
+    if (existing !== undefined) {
+      this.deps.metrics?.cacheHit();
+      return { row: existing, kind, base };
+    }
+    let pending = this.building.get(id);
+    if (pending === undefined) {
+      pending = this.build(id, {
+        orgId: request.orgId,
+        slug: keys.slug,
+        kind,
+        base,
+        keyVersions,
+        settings,
+        secrets: keys,
+      });
+      this.building.set(id, pending);
+      pending.finally(() => this.building.delete(id)).catch(() => undefined);
+    }
+    return pending;
+  }
+
+  /** A bundle by identity (signed links): only while its base is served and its key versions are valid. */
+  async byId(id: string): Promise<Bundle> {
+    const row = await this.deps.ops.findBundle(id);
+    if (row === undefined)
+      throw new NotFoundError('this bundle no longer exists (its keys expired or it was collected)');
+    if (!(await this.stillValid(row)))
+      throw new GoneError('the keys in this bundle have expired; create a new link');
+    const { kind, base } = await this.deps.catalog.resolve(row.kind, row.version);
+    if (base.sha256 !== row.baseSha256)
+      throw new GoneError('this bundle was built from a base that is no longer in the catalog');
+    return { row, kind, base };
+  }
+
+  /** The bytes of a bundle (or of a range of it), streamed: the base's prefix from the blob store, then the tail. */
+  async open(bundle: Bundle, range?: ResolvedRange): Promise<Readable> {
+    const tail = await this.tail(bundle);
+    const whole = { start: 0, end: bundle.row.size - 1 };
+    const parts = partsFor(bundle.row.size - tail.length, tail, range ?? whole);
+    return Readable.from(this.streamParts(bundle.base, parts), { objectMode: false });
+  }
+
+  /** The rendered config alone (holds secrets: callers must not cache it). */
+  async config(bundle: Bundle): Promise<Buffer> {
+    return (await this.render(bundle)).config;
+  }
+
+  /** The zip format: the untouched base, the config beside it, and signed SHA256SUMS. */
+  async zip(bundle: Bundle): Promise<{ stream: Readable; fileName: string }> {
+    const config = await this.config(bundle);
+    const { row, kind, base } = bundle;
+    const baseName = `${kind.kind}-agent-${base.version}.${kind.archive}`;
+    const stream = zipFormat({
+      base: await this.deps.blobs.get(base.blobKey),
+      baseName,
+      baseSha256: base.sha256,
+      config,
+      configName: kind.target.split('/').pop() as string,
+      orgId: row.orgId,
+      kind: kind.kind,
+      version: base.version,
+      issuedAt: new Date(row.createdAt),
+      key: this.deps.signingKey(),
+    });
+    return { stream, fileName: row.fileName.replace(/\.(jar|zip)$/, '-config.zip') };
+  }
+
+  /** Removes records of bundles whose key versions have expired; returns how many. */
+  async collect(filter: { orgId?: string } = {}): Promise<number> {
+    const rows = await this.deps.ops.listBundles(filter);
+    const dead: string[] = [];
+    const validByOrg = new Map<string, Set<string>>();
+    for (const row of rows) {
+      let valid = validByOrg.get(row.orgId);
+      if (valid === undefined) {
+        valid = await this.validVersions(row.orgId);
+        validByOrg.set(row.orgId, valid);
+      }
+      const versions = JSON.parse(row.keyVersions) as Record<string, number>;
+      if (!WHICH.every((which) => valid.has(`${which}:${versions[which]}`))) dead.push(row.id);
+    }
+    for (const id of dead) this.forgetTail(id);
+    return dead.length === 0 ? 0 : this.deps.ops.deleteBundles(dead);
+  }
+
+  private identity(
+    orgId: string,
+    kind: AgentKind,
+    base: AgentVersionRow,
+    keyVersions: Record<string, number>,
+    settings: Record<string, string>,
+  ): string {
+    return bundleIdentity(
+      {
+        orgId,
+        kind: kind.kind,
+        version: base.version,
+        baseSha256: base.sha256,
+        templateSha256: createHash('sha256')
+          .update(JSON.stringify([kind.target, kind.format]))
+          .update(kind.templateSource)
+          .digest('hex'),
+        keyVersions,
+        settings: { ...settings, 'api.url': this.deps.publicUrl },
+      },
+      this.deps.identityKey,
+    );
+  }
+
+  private async build(
+    id: string,
+    input: {
+      orgId: string;
+      slug: string;
+      kind: AgentKind;
+      base: AgentVersionRow;
+      keyVersions: Record<string, number>;
+      settings: Record<string, string>;
+      secrets: { apiKey: string; agent: { userName: string; serviceKey: string } };
+    },
+  ): Promise<Bundle> {
+    const started = process.hrtime.bigint();
+    const { orgId, kind, base, settings, secrets } = input;
+    const prepared = await this.deps.bases.get(base);
+    const config = renderConfig(kind, this.values(settings, secrets));
+    const spliced = spliceBundle(prepared, { path: kind.target, data: config });
+    const fileName = `agentpack-${kind.kind}-${base.version}-${input.slug}.${kind.archive}`;
+    const key = this.deps.signingKey();
+    const statement = buildStatement({
+      sha256Hex: spliced.sha256,
+      fileName,
+      orgId,
+      kind: kind.kind,
+      version: base.version,
+      issuedAt: new Date(this.deps.now()),
+      keyId: key.keyId,
+    });
+    const sealedSettings = this.deps.sealer.seal(orgId, JSON.stringify(settings));
+    const row: BundleRow = {
+      id,
+      orgId,
+      kind: kind.kind,
+      version: base.version,
+      baseSha256: base.sha256,
+      keyVersions: JSON.stringify(input.keyVersions),
+      settingsSealed: sealedSettings.sealed,
+      settingsMasterKeyId: sealedSettings.masterKeyId,
+      sha256: spliced.sha256,
+      size: spliced.size,
+      fileName,
+      statement: statement.toString('utf8'),
+      signature: signStatement(statement, key).toString('base64'),
+      createdAt: this.deps.now(),
+    };
+    await this.deps.ops.insertBundle(row);
+    // Another instance may have recorded the same identity first: serve what is stored.
+    const stored = (await this.deps.ops.findBundle(id)) ?? row;
+    if (stored.sha256 === spliced.sha256) this.rememberTail(id, spliced.tail.bytes);
+    this.deps.metrics?.built(Number(process.hrtime.bigint() - started) / 1e9);
+    return { row: stored, kind, base };
+  }
+
+  private values(
+    settings: Record<string, string>,
+    secrets: { apiKey: string; agent: { userName: string; serviceKey: string } },
+  ): Record<string, string> {
+    return {
+      ...settings,
+      'api.url': this.deps.publicUrl,
+      'api.api_key': secrets.apiKey,
+      'api.service_key': secrets.agent.serviceKey,
+      'api.user_name': secrets.agent.userName,
+    };
+  }
+
+  private async tail(bundle: Bundle): Promise<Buffer> {
+    const cached = this.tails.get(bundle.row.id);
+    if (cached !== undefined) return cached;
+    const { tail } = await this.render(bundle);
+    this.rememberTail(bundle.row.id, tail);
+    return tail;
+  }
+
+  /** Rebuilds config and tail from the stored record: keys at the recorded versions, settings unsealed. */
+  private async render(bundle: Bundle): Promise<{ config: Buffer; tail: Buffer }> {
+    const { row, kind, base } = bundle;
+    const versions = JSON.parse(row.keyVersions) as Record<string, number>;
+    const [apiKey, serviceKey] = await Promise.all(
+      WHICH.map((which) => this.deps.credentials.keyForVersion(row.orgId, which, versions[which] ?? -1)),
+    );
+    const org = await this.deps.credentials.getOrganization(row.orgId);
+    if (
+      apiKey === null ||
+      serviceKey === null ||
+      apiKey === undefined ||
+      serviceKey === undefined ||
+      org === null
+    ) {
+      throw new GoneError('the keys in this bundle have expired');
+    }
+    const settings = JSON.parse(
+      this.deps.sealer.unseal(row.orgId, row.settingsMasterKeyId, row.settingsSealed),
+    ) as Record<string, string>;
+    const config = renderConfig(
+      kind,
+      this.values(settings, { apiKey, agent: { userName: org.agentUserName, serviceKey } }),
+    );
+    const prepared: PreparedBase = await this.deps.bases.get(base);
+    const spliced = spliceBundle(prepared, { path: kind.target, data: config });
+    if (spliced.sha256 !== row.sha256) {
+      throw new AgentpackError(
+        'BUNDLE_MISMATCH',
+        `bundle ${row.id.slice(0, 12)} rebuilt to a different digest`,
+        500,
+      );
+    }
+    return { config, tail: spliced.tail.bytes };
+  }
+
+  private async *streamParts(base: AgentVersionRow, parts: BundlePart[]): AsyncGenerator<Buffer> {
+    for (const part of parts) {
+      if (part.source === 'tail') {
+        yield part.bytes;
+        continue;
+      }
+      const stream = await this.deps.blobs.get(base.blobKey, { start: part.start, end: part.end });
+      for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+    }
+  }
+
+  private async stillValid(row: BundleRow): Promise<boolean> {
+    const valid = await this.validVersions(row.orgId);
+    const versions = JSON.parse(row.keyVersions) as Record<string, number>;
+    return WHICH.every((which) => valid.has(`${which}:${versions[which]}`));
+  }
+
+  private async validVersions(orgId: string): Promise<Set<string>> {
+    const keys = await this.deps.credentials.getKeys(orgId).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    });
+    if (keys === null) return new Set();
+    const valid = new Set([
+      `api-key:${keys.versions.apiKey}`,
+      `agent-service-key:${keys.versions.agentServiceKey}`,
+    ]);
+    const now = this.deps.now();
+    for (const pending of keys.expiries)
+      if (Date.parse(pending.expiresAt) > now) valid.add(`${pending.which}:${pending.version}`);
+    return valid;
+  }
+
+  private rememberTail(id: string, tail: Buffer): void {
+    if (tail.length > TAIL_CACHE_BYTES / 4) return;
+    this.forgetTail(id);
+    this.tails.set(id, tail);
+    this.tailBytes += tail.length;
+    for (const [oldest, bytes] of this.tails) {
+      if (this.tailBytes <= TAIL_CACHE_BYTES) break;
+      this.tails.delete(oldest);
+      this.tailBytes -= bytes.length;
+    }
+  }
+
+  private forgetTail(id: string): void {
+    const old = this.tails.get(id);
+    if (old === undefined) return;
+    this.tails.delete(id);
+    this.tailBytes -= old.length;
+  }
+}
+
+export class GoneError extends AgentpackError {
+  constructor(message: string) {
+    super('GONE', message, 410);
+    this.name = 'GoneError';
+  }
+}
+
+/** Settings come from people: `api.*` is reserved (the service fills it), values are strings. */
+function checkSettings(settings: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(settings)) {
+    if (RESERVED_SETTINGS.test(name))
+      throw new AgentpackError(
+        'SETTING_RESERVED',
+        `setting ${JSON.stringify(name)} is filled by agentpack and cannot be set`,
+        400,
+      );
+    if (typeof value !== 'string')
+      throw new AgentpackError('SETTING_INVALID', `setting ${JSON.stringify(name)} must be a string`, 400);
+    if (value !== '') out[name] = value;
+  }
+  return out;
+}
