@@ -46,7 +46,10 @@ export async function inspectArchive(path: string, options: InspectOptions = {})
   const limits = options.limits ?? defaultLimits;
   const fh = await open(path, 'r');
   try {
-    const { size } = await fh.stat();
+    const stats = await fh.stat();
+    // A directory opens fine on Linux and fails only at the first read, with no path in the error.
+    if (!stats.isFile()) throw new ArchiveError('not a regular file');
+    const { size } = stats;
     if (size > limits.maxArchiveBytes)
       throw new ArchiveError(`archive is ${size} bytes, more than the limit of ${limits.maxArchiveBytes}`);
     const structure = await readStructure(fh, size, limits.maxEntries);

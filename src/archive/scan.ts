@@ -60,6 +60,8 @@ class ForwardReader {
 
   /** Returns the bytes [offset, offset + length), clipped at the limit. Offsets only move forward. */
   async bytes(offset: number, length: number): Promise<Buffer> {
+    if (offset < this.bufStart)
+      throw new Error(`ForwardReader: offset ${offset} is behind the window at ${this.bufStart}`);
     const wanted = Math.min(offset + length, this.limit);
     while (this.bufStart + this.buf.length < wanted) await this.readMore(offset);
     const from = offset - this.bufStart;
@@ -121,13 +123,10 @@ export async function scanEntries(
     if (record.localOffset !== expected) {
       throw new ArchiveError(spacingProblem(previous, record, expected));
     }
-    const span = await readSpan(reader, record, limit);
+    const inScan = options.verifyData === true && record.compressedSize <= IN_SCAN_LIMIT;
+    const span = await readSpan(reader, record, limit, inScan);
     spans.push(span);
-    if (options.verifyData === true) {
-      if (record.compressedSize <= IN_SCAN_LIMIT)
-        verifyInMemory(record, await reader.bytes(span.dataStart, record.compressedSize));
-      else unverified.push(span);
-    }
+    if (options.verifyData === true && !inScan) unverified.push(span);
     expected = span.end;
     previous = record;
   }
@@ -156,7 +155,13 @@ function spacingProblem(
   return `${record.localOffset - expected} unaccounted bytes between ${prev} and entry ${displayName(record.name)}`;
 }
 
-async function readSpan(reader: ForwardReader, record: CentralRecord, limit: number): Promise<EntrySpan> {
+/** With `verify`, the data is checked before the descriptor is read: the reader only moves forward. */
+async function readSpan(
+  reader: ForwardReader,
+  record: CentralRecord,
+  limit: number,
+  verify: boolean,
+): Promise<EntrySpan> {
   const where = `entry ${displayName(record.name)}`;
   if (record.localOffset + LOCAL_HEADER_SIZE > limit)
     throw new ArchiveError(`${where}: local header runs into the central directory`);
@@ -177,6 +182,7 @@ async function readSpan(reader: ForwardReader, record: CentralRecord, limit: num
       `${where}: its ${record.compressedSize} bytes of data run into the central directory`,
     );
   }
+  if (verify) verifyInMemory(record, await reader.bytes(dataStart, record.compressedSize));
   let end = dataEnd;
   if ((record.flags & FLAG_DESCRIPTOR) !== 0) {
     const descriptor = await reader.bytes(dataEnd, 24);
@@ -278,6 +284,10 @@ function verifyInMemory(record: CentralRecord, compressed: Buffer): void {
         cause: error,
       });
     }
+  }
+  // maxOutputLength is at least 1, so an entry declared empty can inflate to one byte without an error.
+  if (data.length > record.uncompressedSize) {
+    throw new ArchiveError(`${where}: inflates past its declared size of ${record.uncompressedSize} bytes`);
   }
   if (data.length !== record.uncompressedSize) {
     throw new ArchiveError(`${where}: expected ${record.uncompressedSize} bytes, got only ${data.length}`);

@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { ArchiveSummary } from '../../archive/inspect.js';
 import { inspectArchive } from '../../archive/inspect.js';
 import { ArchiveError, UsageError } from '../../errors.js';
@@ -26,11 +26,12 @@ export const run: Command = async (argv, io) => {
   const kindName = stringOption(args, 'kind');
   const targets =
     kindName === undefined ? (await listKinds()).map((k) => k.target) : [(await loadKind(kindName)).target];
-  const { summary, structure } = await inspectArchive(file, { limits, verifyData: true }).catch(
-    (error: unknown) => {
-      throw error instanceof ArchiveError ? new ArchiveError(`${basename(file)}: ${error.message}`) : error;
-    },
-  );
+  const { summary, structure } = await inspectArchive(resolve(io.cwd, file), {
+    limits,
+    verifyData: true,
+  }).catch((error: unknown) => {
+    throw error instanceof ArchiveError ? new ArchiveError(`${basename(file)}: ${error.message}`) : error;
+  });
   const names = new Set(structure.records.map((record) => record.name));
   const present = targets.filter((target) => names.has(target));
   if (args.options.has('json')) {
