@@ -31,6 +31,8 @@ export interface AppConfig {
   readonly limits: ArchiveLimits;
   readonly linkMaxTtlSeconds: number;
   readonly trustProxy: boolean;
+  /** The system admin created on first start (AGENTPACK_ADMIN_EMAIL). */
+  readonly adminEmail: string;
   /** The raw environment, for the parts that read their own variables (master keys). */
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
@@ -38,6 +40,7 @@ export interface AppConfig {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LINK_MAX_TTL_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_ADMIN_EMAIL = 'admin@agentpack.local';
 
 /** Reads and checks the environment once, at boot. */
 export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
@@ -78,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
       LINK_MAX_TTL_SECONDS,
     ),
     trustProxy: flag(env, 'AGENTPACK_TRUST_PROXY'),
+    adminEmail: adminEmail(env),
     env,
     cwd,
   };
@@ -105,6 +109,17 @@ function s3Config(env: NodeJS.ProcessEnv): S3Config | undefined {
     forcePathStyle: endpoint !== undefined || flag(env, 'AGENTPACK_S3_FORCE_PATH_STYLE'),
     prefix,
   };
+}
+
+function adminEmail(env: NodeJS.ProcessEnv): string {
+  const raw = nonEmpty(env.AGENTPACK_ADMIN_EMAIL);
+  if (raw === undefined) return DEFAULT_ADMIN_EMAIL;
+  const email = raw.toLowerCase();
+  if (email.length > 254 || !/^[^\s@:,;<>"()[\]\\]+@[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(email))
+    throw new InvalidConfigError(
+      `AGENTPACK_ADMIN_EMAIL must be an e-mail address, got '${raw.slice(0, 80)}'`,
+    );
+  return email;
 }
 
 function parsePublicUrl(text: string): string {

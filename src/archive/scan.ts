@@ -40,7 +40,7 @@ export interface ScanResult {
 /** Entries up to this compressed size are inflated in memory during the scan. */
 const IN_SCAN_LIMIT = 4 * 1024 * 1024;
 
-const WINDOW = 1024 * 1024;
+const WINDOW = 4 * 1024 * 1024;
 
 /**
  * Reads [0, limit) once, front to back, in large windows: every local header is checked against
@@ -57,6 +57,14 @@ class ForwardReader {
     private readonly limit: number,
     private readonly sink: ChunkSink | undefined,
   ) {}
+
+  /** The bytes [offset, offset + length) when the window already holds them; no await on the hot path. */
+  peek(offset: number, length: number): Buffer | undefined {
+    const wanted = Math.min(offset + length, this.limit);
+    if (offset < this.bufStart || this.bufStart + this.buf.length < wanted) return undefined;
+    const from = offset - this.bufStart;
+    return this.buf.subarray(from, from + (wanted - offset));
+  }
 
   /** Returns the bytes [offset, offset + length), clipped at the limit. Offsets only move forward. */
   async bytes(offset: number, length: number): Promise<Buffer> {
@@ -107,7 +115,7 @@ export async function scanEntries(
   options: { sink?: ChunkSink; maxPreambleBytes: number; verifyData?: boolean },
 ): Promise<ScanResult> {
   const limit = structure.centralDirectoryOffset;
-  const ordered = [...structure.records].sort((a, b) => a.localOffset - b.localOffset || a.index - b.index);
+  const ordered = inFileOrder(structure.records);
   const reader = new ForwardReader(fh, limit, options.sink);
   const spans: EntrySpan[] = [];
   const unverified: EntrySpan[] = [];
@@ -143,6 +151,16 @@ export async function scanEntries(
   };
 }
 
+/** Records sorted by local offset; most writers already store them that way, so check first. */
+function inFileOrder(records: readonly CentralRecord[]): readonly CentralRecord[] {
+  for (let i = 1; i < records.length; i++) {
+    if ((records[i] as CentralRecord).localOffset < (records[i - 1] as CentralRecord).localOffset) {
+      return [...records].sort((a, b) => a.localOffset - b.localOffset || a.index - b.index);
+    }
+  }
+  return records;
+}
+
 function spacingProblem(
   previous: CentralRecord | undefined,
   record: CentralRecord,
@@ -155,59 +173,74 @@ function spacingProblem(
   return `${record.localOffset - expected} unaccounted bytes between ${prev} and entry ${displayName(record.name)}`;
 }
 
-/** With `verify`, the data is checked before the descriptor is read: the reader only moves forward. */
+/**
+ * With `verify`, the data is checked before the descriptor is read: the reader only moves forward.
+ * Bytes already in the window are taken without an await; messages are built only on failure.
+ */
 async function readSpan(
   reader: ForwardReader,
   record: CentralRecord,
   limit: number,
   verify: boolean,
 ): Promise<EntrySpan> {
-  const where = `entry ${displayName(record.name)}`;
   if (record.localOffset + LOCAL_HEADER_SIZE > limit)
-    throw new ArchiveError(`${where}: local header runs into the central directory`);
-  const fixed = await reader.bytes(record.localOffset, LOCAL_HEADER_SIZE);
+    throw new ArchiveError(`${where(record)}: local header runs into the central directory`);
+  const fixed =
+    reader.peek(record.localOffset, LOCAL_HEADER_SIZE) ??
+    (await reader.bytes(record.localOffset, LOCAL_HEADER_SIZE));
   if (fixed.readUInt32LE(0) !== SIG_LOCAL)
-    throw new ArchiveError(`${where}: no local header at offset ${record.localOffset}`);
+    throw new ArchiveError(`${where(record)}: no local header at offset ${record.localOffset}`);
   const nameLength = fixed.readUInt16LE(26);
   const extraLength = fixed.readUInt16LE(28);
   const headerLength = LOCAL_HEADER_SIZE + nameLength + extraLength;
   if (record.localOffset + headerLength > limit)
-    throw new ArchiveError(`${where}: local header runs into the central directory`);
-  const header = await reader.bytes(record.localOffset, headerLength);
-  const local = compareLocalHeader(header, record, where);
+    throw new ArchiveError(`${where(record)}: local header runs into the central directory`);
+  const header =
+    reader.peek(record.localOffset, headerLength) ?? (await reader.bytes(record.localOffset, headerLength));
+  const local = compareLocalHeader(header, record);
   const dataStart = record.localOffset + headerLength;
   const dataEnd = dataStart + record.compressedSize;
   if (dataEnd > limit) {
     throw new ArchiveError(
-      `${where}: its ${record.compressedSize} bytes of data run into the central directory`,
+      `${where(record)}: its ${record.compressedSize} bytes of data run into the central directory`,
     );
   }
-  if (verify) verifyInMemory(record, await reader.bytes(dataStart, record.compressedSize));
+  if (verify)
+    verifyInMemory(
+      record,
+      reader.peek(dataStart, record.compressedSize) ?? (await reader.bytes(dataStart, record.compressedSize)),
+    );
   let end = dataEnd;
   if ((record.flags & FLAG_DESCRIPTOR) !== 0) {
-    const descriptor = await reader.bytes(dataEnd, 24);
-    end += descriptorLength(descriptor, record, local.zip64, where);
+    const descriptor = reader.peek(dataEnd, 24) ?? (await reader.bytes(dataEnd, 24));
+    end += descriptorLength(descriptor, record, local.zip64);
   }
   return { record, dataStart, end };
 }
 
-function compareLocalHeader(header: Buffer, record: CentralRecord, where: string): { zip64: boolean } {
+function where(record: CentralRecord): string {
+  return `entry ${displayName(record.name)}`;
+}
+
+function compareLocalHeader(header: Buffer, record: CentralRecord): { zip64: boolean } {
   const flags = header.readUInt16LE(6);
   const method = header.readUInt16LE(8);
   const nameLength = header.readUInt16LE(26);
   const name = header.subarray(LOCAL_HEADER_SIZE, LOCAL_HEADER_SIZE + nameLength);
   const extra = header.subarray(LOCAL_HEADER_SIZE + nameLength);
   if (!name.equals(record.nameRaw)) {
-    throw new ArchiveError(`${where}: local header names it ${displayName(name.toString('utf8'))}`);
+    throw new ArchiveError(`${where(record)}: local header names it ${displayName(name.toString('utf8'))}`);
   }
   if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0)
-    throw new ArchiveError(`${where} is encrypted`);
+    throw new ArchiveError(`${where(record)} is encrypted`);
   if ((flags & FLAG_DESCRIPTOR) !== (record.flags & FLAG_DESCRIPTOR)) {
-    throw new ArchiveError(`${where}: local header and central record disagree on the data descriptor flag`);
+    throw new ArchiveError(
+      `${where(record)}: local header and central record disagree on the data descriptor flag`,
+    );
   }
   if (method !== record.method) {
     throw new ArchiveError(
-      `${where}: local header says compression method ${method}, central record says ${record.method}`,
+      `${where(record)}: local header says compression method ${method}, central record says ${record.method}`,
     );
   }
   let compressed = header.readUInt32LE(18);
@@ -215,10 +248,10 @@ function compareLocalHeader(header: Buffer, record: CentralRecord, where: string
   let zip64 = false;
   if (compressed === U32_MAX || uncompressed === U32_MAX) {
     const parsed = parseExtraFields(extra);
-    if ('problem' in parsed) throw new ArchiveError(`${where}: local ${parsed.problem}`);
+    if ('problem' in parsed) throw new ArchiveError(`${where(record)}: local ${parsed.problem}`);
     const field = parsed.fields.get(ZIP64_EXTRA_ID);
     if (field === undefined || field.length < 16)
-      throw new ArchiveError(`${where}: local header has saturated sizes but no zip64 extra field`);
+      throw new ArchiveError(`${where(record)}: local header has saturated sizes but no zip64 extra field`);
     uncompressed = readU64(field, 0) ?? -1;
     compressed = readU64(field, 8) ?? -1;
     zip64 = true;
@@ -228,23 +261,23 @@ function compareLocalHeader(header: Buffer, record: CentralRecord, where: string
   const agrees = (local: number, central: number) => local === central || (deferred && local === 0);
   if (!agrees(crc, record.crc32))
     throw new ArchiveError(
-      `${where}: local header CRC-32 ${hex(crc)} differs from the central record's ${hex(record.crc32)}`,
+      `${where(record)}: local header CRC-32 ${hex(crc)} differs from the central record's ${hex(record.crc32)}`,
     );
   if (!agrees(compressed, record.compressedSize)) {
     throw new ArchiveError(
-      `${where}: local header says ${compressed} compressed bytes, central record says ${record.compressedSize}`,
+      `${where(record)}: local header says ${compressed} compressed bytes, central record says ${record.compressedSize}`,
     );
   }
   if (!agrees(uncompressed, record.uncompressedSize)) {
     throw new ArchiveError(
-      `${where}: local header says ${uncompressed} uncompressed bytes, central record says ${record.uncompressedSize}`,
+      `${where(record)}: local header says ${uncompressed} uncompressed bytes, central record says ${record.uncompressedSize}`,
     );
   }
   return { zip64: zip64 || record.zip64 };
 }
 
 /** Length of the data descriptor after an entry; its values must match the central record. */
-function descriptorLength(bytes: Buffer, record: CentralRecord, zip64: boolean, where: string): number {
+function descriptorLength(bytes: Buffer, record: CentralRecord, zip64: boolean): number {
   const sizeWidth = zip64 ? 8 : 4;
   const candidates = bytes.length >= 4 && bytes.readUInt32LE(0) === SIG_DESCRIPTOR ? [4, 0] : [0];
   for (const start of candidates) {
@@ -260,7 +293,7 @@ function descriptorLength(bytes: Buffer, record: CentralRecord, zip64: boolean, 
     )
       return length;
   }
-  throw new ArchiveError(`${where}: data descriptor is missing or disagrees with the central record`);
+  throw new ArchiveError(`${where(record)}: data descriptor is missing or disagrees with the central record`);
 }
 
 function hex(value: number): string {
@@ -269,7 +302,6 @@ function hex(value: number): string {
 
 /** Inflates a small entry with its declared size as a hard cap, then checks the count and CRC. */
 function verifyInMemory(record: CentralRecord, compressed: Buffer): void {
-  const where = `entry ${displayName(record.name)}`;
   let data = compressed;
   if (record.method === METHOD_DEFLATED) {
     try {
@@ -278,19 +310,24 @@ function verifyInMemory(record: CentralRecord, compressed: Buffer): void {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ERR_BUFFER_TOO_LARGE')
         throw new ArchiveError(
-          `${where}: inflates past its declared size of ${record.uncompressedSize} bytes`,
+          `${where(record)}: inflates past its declared size of ${record.uncompressedSize} bytes`,
         );
-      throw new ArchiveError(`${where}: compressed data is corrupt (${(error as Error).message})`, {
+      throw new ArchiveError(`${where(record)}: compressed data is corrupt (${(error as Error).message})`, {
         cause: error,
       });
     }
   }
   // maxOutputLength is at least 1, so an entry declared empty can inflate to one byte without an error.
   if (data.length > record.uncompressedSize) {
-    throw new ArchiveError(`${where}: inflates past its declared size of ${record.uncompressedSize} bytes`);
+    throw new ArchiveError(
+      `${where(record)}: inflates past its declared size of ${record.uncompressedSize} bytes`,
+    );
   }
   if (data.length !== record.uncompressedSize) {
-    throw new ArchiveError(`${where}: expected ${record.uncompressedSize} bytes, got only ${data.length}`);
+    throw new ArchiveError(
+      `${where(record)}: expected ${record.uncompressedSize} bytes, got only ${data.length}`,
+    );
   }
-  if (crc32(data) !== record.crc32) throw new ArchiveError(`${where}: CRC-32 does not match its data`);
+  if (crc32(data) !== record.crc32)
+    throw new ArchiveError(`${where(record)}: CRC-32 does not match its data`);
 }

@@ -33,7 +33,7 @@ export interface BundleServiceDeps {
   readonly catalog: Catalog;
   readonly bases: BaseCache;
   readonly credentials: Credentials;
-  readonly signingKey: () => SigningKey;
+  readonly signingKey: () => Promise<SigningKey>;
   readonly sealer: SettingsSealer;
   /** Keys the bundle identity, so an identity (in a link) reveals nothing about its settings. */
   readonly identityKey: Buffer;
@@ -56,6 +56,8 @@ export interface Bundle {
   readonly row: BundleRow;
   readonly kind: AgentKind;
   readonly base: AgentVersionRow;
+  /** True when this call built it (rather than finding it already recorded). */
+  readonly built?: boolean;
 }
 
 const WHICH = ['api-key', 'agent-service-key'] as const;
@@ -146,7 +148,7 @@ export class BundleService {
       kind: kind.kind,
       version: base.version,
       issuedAt: new Date(row.createdAt),
-      key: this.deps.signingKey(),
+      key: await this.deps.signingKey(),
     });
     return { stream, fileName: row.fileName.replace(/\.(jar|zip)$/, '-config.zip') };
   }
@@ -211,7 +213,7 @@ export class BundleService {
     const config = renderConfig(kind, this.values(settings, secrets));
     const spliced = spliceBundle(prepared, { path: kind.target, data: config });
     const fileName = `agentpack-${kind.kind}-${base.version}-${input.slug}.${kind.archive}`;
-    const key = this.deps.signingKey();
+    const key = await this.deps.signingKey();
     const statement = buildStatement({
       sha256Hex: spliced.sha256,
       fileName,
@@ -243,7 +245,7 @@ export class BundleService {
     const stored = (await this.deps.ops.findBundle(id)) ?? row;
     if (stored.sha256 === spliced.sha256) this.rememberTail(id, spliced.tail.bytes);
     this.deps.metrics?.built(Number(process.hrtime.bigint() - started) / 1e9);
-    return { row: stored, kind, base };
+    return { row: stored, kind, base, built: true };
   }
 
   private values(

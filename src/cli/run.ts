@@ -16,10 +16,20 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run: Com
     summary: 'validate a base archive and summarize it',
     load: () => import('./commands/inspect.js'),
   },
+  agent: {
+    summary: 'add, withdraw and list base agents in the catalog',
+    load: () => import('./commands/agent.js'),
+  },
+  bundles: {
+    summary: 'rebuild the bundles of every organization (after rotations)',
+    load: () => import('./commands/bundles.js'),
+  },
   verify: { summary: "check a bundle's digest and signature", load: () => import('./commands/verify.js') },
+  download: { summary: 'download a bundle and verify it', load: () => import('./commands/download.js') },
   org: { summary: 'create and list organizations', load: () => import('./commands/org.js') },
   user: { summary: 'add a user to an organization', load: () => import('./commands/user.js') },
   keys: { summary: 'rotate, show and rewrap organization keys', load: () => import('./commands/keys.js') },
+  serve: { summary: 'run the service (HTTP API, downloads, UI)', load: () => import('./commands/serve.js') },
 };
 
 const usage = [

@@ -2,6 +2,7 @@ import type { MetadataStore } from '../storage/metadata/types.js';
 import { appendAudit, listAudit } from './audit.js';
 import { authenticateAgent, authenticatePersonal } from './authenticate.js';
 import { type CredentialsContext, silentLogger } from './context.js';
+import { type SealedSecret, seal, unseal } from './envelope.js';
 import type { MasterKeyring } from './keyring.js';
 import { getKeys, keyForVersion } from './keys-view.js';
 import { createOrganization, findOrganization, toOrganization } from './organizations.js';
@@ -135,6 +136,18 @@ export class Credentials {
 
   checkMasterKeys(): Promise<void> {
     return checkMasterKeys(this.ctx);
+  }
+
+  /**
+   * Seals a secret that belongs to an organization but is not one of its keys (e.g. bundle
+   * render settings holding a proxy password): AES-256-GCM bound to org and purpose.
+   */
+  sealOrgSecret(orgId: string, purpose: string, plaintext: string): SealedSecret {
+    return seal(this.ctx.keyring, plaintext, { ownerId: orgId, purpose, version: 0 });
+  }
+
+  unsealOrgSecret(orgId: string, purpose: string, record: SealedSecret): string {
+    return unseal(this.ctx.keyring, record, { ownerId: orgId, purpose, version: 0 });
   }
 
   get currentMasterKeyId(): string {

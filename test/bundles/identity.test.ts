@@ -25,9 +25,13 @@ describe('bundleIdentity', () => {
 
   it('changes when a key version, the base or a setting changes', () => {
     const id = bundleIdentity(inputs, key);
-    expect(bundleIdentity({ ...inputs, keyVersions: { 'api-key': 2, 'agent-service-key': 1 } }, key)).not.toBe(id);
+    expect(
+      bundleIdentity({ ...inputs, keyVersions: { 'api-key': 2, 'agent-service-key': 1 } }, key),
+    ).not.toBe(id);
     expect(bundleIdentity({ ...inputs, baseSha256: 'c'.repeat(64) }, key)).not.toBe(id);
-    expect(bundleIdentity({ ...inputs, settings: { ...inputs.settings, 'proxy.host': 'q' } }, key)).not.toBe(id);
+    expect(bundleIdentity({ ...inputs, settings: { ...inputs.settings, 'proxy.host': 'q' } }, key)).not.toBe(
+      id,
+    );
   });
 
   it('depends on the service key, so an id cannot be recomputed from guessed inputs', () => {

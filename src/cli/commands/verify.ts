@@ -9,8 +9,8 @@ import {
   VerificationError,
   verifyBundle,
 } from '../../bundles/signature.js';
-import { publicKeyFromJwk, publicKeyFromPem, publicKeysFromJwks } from '../../bundles/signing-keys.js';
-import { AgentpackError, UsageError } from '../../errors.js';
+import { loadPublicKeys } from '../../client/keys.js';
+import { UsageError } from '../../errors.js';
 import { type ParsedArgs, parseArgs, stringOption } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { print } from '../io.js';
@@ -28,8 +28,6 @@ statement is signed (FILE.sig) by the agentpack signing key.
 
 Exit status: 0 verified, 1 does not verify, 2 could not check (usage, missing file or key).`;
 
-const FETCH_TIMEOUT_MS = 10_000;
-const MAX_KEY_BYTES = 1024 * 1024;
 /** Generous for a 64-byte signature, so a wrong file is reported by its size, not read whole. */
 const MAX_SIGNATURE_FILE_BYTES = 4096;
 
@@ -99,7 +97,7 @@ async function check(args: ParsedArgs, file: string, io: CliIo): Promise<BundleV
     MAX_SIGNATURE_FILE_BYTES,
     '--sig',
   );
-  const publicKeys = await loadPublicKeys(stringOption(args, 'key') ?? io.env.AGENTPACK_SIGNING_KEY, io.cwd);
+  const publicKeys = await publicKeysFor(stringOption(args, 'key') ?? io.env.AGENTPACK_SIGNING_KEY, io.cwd);
   return verifyBundle({ file: bundlePath, statement, signature, publicKeys });
 }
 
@@ -141,99 +139,11 @@ async function readCapped(
   }
 }
 
-async function loadPublicKeys(spec: string | undefined, cwd: string): Promise<Map<string, KeyObject>> {
+async function publicKeysFor(spec: string | undefined, cwd: string): Promise<Map<string, KeyObject>> {
   if (spec === undefined || spec === '')
     throw new UsageError(
       'no signing key given: pass --key FILE|URL or set AGENTPACK_SIGNING_KEY to a PEM file ' +
         '(the service publishes it at /.well-known/agentpack/signing-key.pem)',
     );
-  const isUrl = /^https?:\/\//i.test(spec);
-  const label = isUrl ? displayUrl(spec) : spec;
-  const text = isUrl ? await fetchKey(spec, label) : await readKeyFile(resolve(cwd, spec), spec);
-  try {
-    return parseKeyText(text);
-  } catch (error) {
-    if (error instanceof AgentpackError) throw new UsageError(`key ${label}: ${error.message}`);
-    throw error;
-  }
-}
-
-/** A PEM, a JWKS document or a single JWK. */
-function parseKeyText(text: string): Map<string, KeyObject> {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('-----BEGIN')) {
-    const { keyId, publicKey } = publicKeyFromPem(trimmed);
-    return new Map([[keyId, publicKey]]);
-  }
-  if (trimmed.startsWith('{')) {
-    let document: unknown;
-    try {
-      document = JSON.parse(trimmed);
-    } catch {
-      throw new UsageError('expected a PEM or JWKS, found unparsable JSON');
-    }
-    if (typeof document === 'object' && document !== null && 'keys' in document)
-      return publicKeysFromJwks(document);
-    const { keyId, publicKey } = publicKeyFromJwk(document);
-    return new Map([[keyId, publicKey]]);
-  }
-  throw new UsageError('expected a PEM (-----BEGIN PUBLIC KEY-----) or a JWKS document, found neither');
-}
-
-async function readKeyFile(path: string, name: string): Promise<string> {
-  const bytes = await readCapped(path, name, 'key', MAX_KEY_BYTES).catch((error: unknown) => {
-    if (error instanceof VerificationError) throw new UsageError(`key file ${name} is too large to be a key`);
-    throw error;
-  });
-  return bytes.toString('utf8');
-}
-
-async function fetchKey(url: string, label: string): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
-  } catch (error) {
-    throw new UsageError(`could not fetch the signing key from ${label}: ${fetchFailure(error)}`);
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new UsageError(`could not fetch the signing key from ${label}: HTTP ${response.status}`);
-  }
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_KEY_BYTES) {
-    await response.body?.cancel();
-    throw new UsageError(`signing key at ${label} is ${declared} bytes, too large to be a key`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of response.body ?? []) {
-      size += chunk.length;
-      if (size > MAX_KEY_BYTES) throw new UsageError(`signing key at ${label} is too large to be a key`);
-      chunks.push(Buffer.from(chunk));
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`could not fetch the signing key from ${label}: ${fetchFailure(error)}`);
-  }
-}
-
-function fetchFailure(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-    return `no answer within ${FETCH_TIMEOUT_MS / 1000} s`;
-  const cause = error instanceof Error ? error.cause : undefined;
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  if (code !== undefined) return code;
-  return error instanceof Error ? (cause instanceof Error ? cause.message : error.message) : String(error);
-}
-
-/** Origin and path only: a query string may carry a token that must not reach a terminal log. */
-function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    throw new UsageError('--key: expected a file path or an http(s) URL, found a malformed URL');
-  }
+  return loadPublicKeys(spec, cwd);
 }

@@ -1,0 +1,48 @@
+import type { BundleLayer } from '../bundles/layer.js';
+import type { Services } from '../services.js';
+import type { CliIo } from './io.js';
+
+/** Opens the configured store (data dir or DATABASE_URL + S3) with the catalog and bundle service. */
+export async function openCliServices(io: CliIo): Promise<{ services: Services; layer: BundleLayer }> {
+  const [{ loadConfig }, { openServices }, { openBundleLayer }] = await Promise.all([
+    import('../config.js'),
+    import('../services.js'),
+    import('../bundles/factory.js'),
+  ]);
+  const services = await openServices(loadConfig(io.env, io.cwd), { bundles: openBundleLayer });
+  return { services, layer: services.bundles as BundleLayer };
+}
+
+/** A count progress line: redrawn in place on a terminal, plain lines every 10% elsewhere. */
+export function countProgress(io: CliIo, label: string, total: number): { tick(): void; done(): void } {
+  const tty = io.stderr.isTTY === true;
+  let count = 0;
+  let lastDraw = 0;
+  let lastDecile = -1;
+  const draw = (final: boolean) => {
+    const percent = total === 0 ? 100 : Math.floor((count / total) * 100);
+    if (tty) {
+      const width = 24;
+      const filled = Math.round((percent / 100) * width);
+      io.stderr.write(
+        `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count}/${total} ${percent}%${final ? '\n' : ''}`,
+      );
+    } else if (final || Math.floor(percent / 10) > lastDecile) {
+      lastDecile = Math.floor(percent / 10);
+      io.stderr.write(`${label}: ${count}/${total} (${percent}%)\n`);
+    }
+  };
+  return {
+    tick() {
+      count++;
+      const now = Date.now();
+      if (!tty || now - lastDraw >= 100) {
+        lastDraw = now;
+        draw(false);
+      }
+    },
+    done() {
+      if (tty || lastDecile < 10) draw(true);
+    },
+  };
+}

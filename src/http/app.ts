@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { AppConfig } from '../config.js';
+import type { Services } from '../services.js';
+import type { FailureLimit } from './failure-limiter.js';
+import { type LoggerOption, loggerOptions } from './logging.js';
+import auth from './plugins/app/auth.js';
+import errors from './plugins/app/errors.js';
+import metrics from './plugins/app/metrics.js';
+import servicesPlugin from './plugins/app/services.js';
+import cookies from './plugins/external/cookie.js';
+import securityHeaders from './plugins/external/helmet.js';
+import rateLimits from './plugins/external/rate-limit.js';
+import openapi from './plugins/external/swagger.js';
+import agents from './routes/agents.js';
+import audit from './routes/audit.js';
+import bundles from './routes/bundles.js';
+import catalog from './routes/catalog.js';
+import docs from './routes/docs.js';
+import health from './routes/health.js';
+import keys from './routes/keys.js';
+import links from './routes/links.js';
+import metricsRoute from './routes/metrics.js';
+import orgs from './routes/orgs.js';
+import session from './routes/session.js';
+import wellKnown from './routes/well-known.js';
+
+export interface BuildAppOptions {
+  /** false: no logs; an object: pino options merged over ours (tests pass `{ stream }`). */
+  readonly logger?: LoggerOption;
+  /** Failed authentications allowed per address and window before 429. */
+  readonly failureLimit?: FailureLimit;
+}
+
+/**
+ * Route plugins, in registration order. The catalog, bundle, link and download routes
+ * (src/http/routes/{catalog,bundles,links,dl}.ts) join this list.
+ */
+const ROUTES: FastifyPluginAsync[] = [
+  health,
+  session,
+  orgs,
+  keys,
+  audit,
+  agents,
+  catalog,
+  bundles,
+  links,
+  wellKnown,
+  metricsRoute,
+  docs,
+];
+
+/** Large enough for signed-link tokens (at most 512 characters) in a path segment. */
+const MAX_PARAM_LENGTH = 1024;
+
+/**
+ * The HTTP application over opened services. Never listens (src/http/server.ts does), so tests
+ * drive it with `app.inject`. Plugins load in tiers: third-party (security headers, cookies,
+ * rate limits, OpenAPI), then our own capabilities (services, errors, metrics, auth), then routes.
+ */
+export async function buildApp(
+  services: Services,
+  config: AppConfig,
+  options: BuildAppOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config, options.logger),
+    trustProxy: config.trustProxy,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const https = config.publicUrl.startsWith('https:');
+  await app.register(securityHeaders, { https });
+  await app.register(cookies);
+  await app.register(rateLimits);
+  await app.register(openapi, { publicUrl: config.publicUrl, version: packageVersion() });
+
+  await app.register(servicesPlugin, { services });
+  await app.register(errors);
+  await app.register(metrics);
+  await app.register(auth, options.failureLimit === undefined ? {} : { failureLimit: options.failureLimit });
+
+  for (const routes of ROUTES) await app.register(routes);
+  return app;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const version = (pkg as { version?: unknown } | null)?.version;
+    return typeof version === 'string' ? version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}

@@ -1,0 +1,289 @@
+import type {} from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { parseBasicPair, singleHeader } from '../../../credentials/basic-auth.js';
+import { parseKey } from '../../../credentials/key-format.js';
+import { isUuid, parseAgentUserName } from '../../../credentials/names.js';
+import { AgentpackError, NotFoundError } from '../../../errors.js';
+import { DEFAULT_FAILURE_LIMIT, type FailureLimit, FailureLimiter } from '../../failure-limiter.js';
+import {
+  type AccessLevel,
+  AGENT_AUTH_MESSAGE,
+  type AgentPrincipal,
+  API_AUTH_MESSAGE,
+  type ApiPrincipal,
+  actorOf,
+  forbidden,
+  type OrgAccess,
+  type Principal,
+  type SessionPrincipal,
+  unauthenticated,
+} from '../../principal.js';
+import { csrfMatches, SESSION_COOKIE, Sessions } from '../../sessions.js';
+
+/** Which failures are counted (metrics label `kind`). */
+export type AuthFailureKind = 'agent' | 'personal' | 'session' | 'password' | 'csrf' | 'link';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Resolved before validation on /api/* and /agents/v1/*; null when none was presented. */
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    sessions: Sessions;
+    /** The principal, or 401. */
+    requirePrincipal(request: FastifyRequest): Principal;
+    /**
+     * The caller's access to `orgId`: 400 for a malformed id, 401 without credentials, 404 for an
+     * organization the caller cannot see (or that does not exist), 403 when `level` is not met.
+     */
+    requireOrgAccess(request: FastifyRequest, orgId: string, level: AccessLevel): Promise<OrgAccess>;
+    /** A person with the system admin role, or 401/403. */
+    requireSystemAdmin(request: FastifyRequest): SessionPrincipal | ApiPrincipal;
+    /** Counts a failed authentication (metrics, rate limit, audit). `orgId` when known. */
+    recordAuthFailure(request: FastifyRequest, kind: AuthFailureKind, orgId?: string | null): Promise<void>;
+    /** Clears the session cookie on a reply. */
+    clearSessionCookie(reply: FastifyReply): void;
+  }
+  interface FastifyContextConfig {
+    /** `login`: the session login route (no cookie resolution, no CSRF, but failure-limited). */
+    auth?: 'login';
+  }
+}
+
+export interface AuthOptions {
+  readonly failureLimit?: FailureLimit;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Resolves `request.principal` in onRequest, before any body is read. Agents authenticate only on
+ * /agents/v1/* (every request there must); people use a session cookie or API headers on /api/*.
+ * Presented credentials that fail answer 401 with one message whatever the cause, are counted,
+ * audited and rate-limited per address (429 once over the limit). Cookie-authenticated requests
+ * that change state need the session's X-CSRF-Token.
+ */
+export default fp(
+  async (app, options: AuthOptions) => {
+    const { services } = app;
+    const limiter = new FailureLimiter(options.failureLimit ?? DEFAULT_FAILURE_LIMIT, services.now);
+    const secureCookie = services.config.publicUrl.startsWith('https:');
+    app.decorate('sessions', new Sessions(services.system, services.linkKey, services.now));
+    app.decorateRequest('principal', null);
+
+    async function recordAuthFailure(
+      request: FastifyRequest,
+      kind: AuthFailureKind,
+      orgId: string | null = null,
+    ): Promise<void> {
+      limiter.hit(request.ip);
+      services.metrics.authFailures.inc({ kind });
+      const keyIds = presentedKeyIds(request);
+      request.log.info({ kind, keyIds }, 'authentication failed');
+      try {
+        await services.credentials.audit({
+          orgId: orgId ?? (await failureOrg(request)),
+          actor: `ip:${request.ip}`,
+          action: 'auth.failed',
+          keyId: keyIds[0] ?? null,
+          detail: { kind, method: request.method, route: request.routeOptions.url ?? 'unmatched', keyIds },
+        });
+      } catch (error) {
+        request.log.warn({ err: error }, 'could not audit a failed authentication');
+      }
+    }
+
+    /** The organization a failed attempt aimed at, when its API key or agent name names a real one. */
+    async function failureOrg(request: FastifyRequest): Promise<string | null> {
+      const apiKey = parseKey(singleHeader(request.headers, 'api-key') ?? '');
+      if (apiKey?.purpose === 'api-key') {
+        const [row] = await services.store.findKeyVersions([apiKey.keyId]);
+        if (row !== undefined) return row.ownerId;
+      }
+      const agent = parseAgentUserName(
+        parseBasicPair(singleHeader(request.headers, 'authorization'))?.user ?? '',
+      );
+      if (agent !== null && (await services.store.findOrganizationById(agent.orgId)) !== undefined)
+        return agent.orgId;
+      return null;
+    }
+
+    const clearSessionCookie = (reply: FastifyReply): void => {
+      reply.clearCookie(SESSION_COOKIE, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: secureCookie,
+      });
+    };
+
+    async function agentPrincipal(request: FastifyRequest): Promise<AgentPrincipal> {
+      const agent = await services.credentials.authenticateAgent(request.headers);
+      if (agent === null) {
+        await recordAuthFailure(request, 'agent');
+        throw unauthenticated(AGENT_AUTH_MESSAGE);
+      }
+      const { orgId, orgSlug, userName, versions, keyIds } = agent;
+      return { type: 'agent', orgId, orgSlug, userName, versions, keyIds };
+    }
+
+    async function apiPrincipal(request: FastifyRequest): Promise<ApiPrincipal> {
+      const personal = await services.credentials.authenticatePersonal(request.headers);
+      if (personal === null) {
+        await recordAuthFailure(request, 'personal');
+        throw unauthenticated(API_AUTH_MESSAGE);
+      }
+      const { userId, email, systemAdmin, orgId, role, keyIds } = personal;
+      return { type: 'api', user: { userId, email, systemAdmin }, orgId, role, keyIds };
+    }
+
+    async function sessionPrincipal(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      cookie: string,
+    ): Promise<SessionPrincipal> {
+      const session = await app.sessions.find(cookie);
+      const user = session === null ? null : await services.credentials.getUser(session.userId);
+      if (session === null || user === null) {
+        clearSessionCookie(reply);
+        await recordAuthFailure(request, 'session');
+        throw unauthenticated(API_AUTH_MESSAGE);
+      }
+      return { type: 'session', user, session };
+    }
+
+    app.addHook('onRequest', async (request, reply) => {
+      const area = areaOf(request.routeOptions.url);
+      if (area === undefined) return;
+      const login = request.routeOptions.config.auth === 'login';
+      const headers = hasHeaderCredentials(request);
+      const cookie = request.cookies[SESSION_COOKIE];
+      if (area === 'api' && !headers && cookie === undefined && !login) return;
+      const retryAfter = limiter.retryAfter(request.ip);
+      if (retryAfter > 0) {
+        reply.header('retry-after', String(retryAfter));
+        throw new AgentpackError(
+          'RATE_LIMITED',
+          `too many failed authentications from this address; retry in ${retryAfter} s`,
+          429,
+        );
+      }
+      if (area === 'agents') {
+        request.principal = await agentPrincipal(request);
+        return;
+      }
+      if (login) return;
+      if (headers) {
+        request.principal = await apiPrincipal(request);
+        return;
+      }
+      const principal = await sessionPrincipal(request, reply, cookie ?? '');
+      if (!SAFE_METHODS.has(request.method) && !csrfMatches(principal.session, csrfHeader(request))) {
+        services.metrics.authFailures.inc({ kind: 'csrf' });
+        throw forbidden(
+          'expected the X-CSRF-Token header of this session on a request that changes state (GET /api/v1/session returns it)',
+        );
+      }
+      request.principal = principal;
+    });
+
+    // Authenticated answers may hold keys or tokens: no cache keeps them unless a route says otherwise.
+    app.addHook('onSend', async (request, reply) => {
+      if (areaOf(request.routeOptions.url) !== undefined && !reply.hasHeader('cache-control')) {
+        reply.header('cache-control', 'no-store');
+      }
+    });
+
+    function requirePrincipal(request: FastifyRequest): Principal {
+      if (request.principal === null) {
+        throw unauthenticated(
+          areaOf(request.routeOptions.url) === 'agents' ? AGENT_AUTH_MESSAGE : API_AUTH_MESSAGE,
+        );
+      }
+      return request.principal;
+    }
+
+    async function requireOrgAccess(
+      request: FastifyRequest,
+      orgId: string,
+      level: AccessLevel,
+    ): Promise<OrgAccess> {
+      const principal = requirePrincipal(request);
+      if (!isUuid(orgId)) {
+        throw new AgentpackError(
+          'BAD_REQUEST',
+          `expected an organization id (a lower-case UUID); found '${printable(orgId)}'`,
+          400,
+        );
+      }
+      const hidden = new NotFoundError(`no organization ${orgId}`);
+      let role: 'admin' | 'member' | null;
+      let systemAdmin = false;
+      if (principal.type === 'agent') {
+        if (principal.orgId !== orgId) throw hidden;
+        role = 'member';
+      } else if (principal.type === 'api') {
+        // The API key scopes the request to its organization, even for a system admin.
+        if (principal.orgId !== orgId) throw hidden;
+        systemAdmin = principal.user.systemAdmin;
+        role = systemAdmin ? 'admin' : principal.role;
+      } else {
+        systemAdmin = principal.user.systemAdmin;
+        role = systemAdmin ? 'admin' : await services.credentials.roleIn(principal.user.userId, orgId);
+      }
+      if (role === null || (await services.store.findOrganizationById(orgId)) === undefined) throw hidden;
+      if (level === 'admin' && role !== 'admin') {
+        throw forbidden(`this needs the admin role in organization ${orgId}; you are a ${role}`);
+      }
+      return { orgId, role, systemAdmin, actor: actorOf(principal), principal };
+    }
+
+    function requireSystemAdmin(request: FastifyRequest): SessionPrincipal | ApiPrincipal {
+      const principal = requirePrincipal(request);
+      if (principal.type === 'agent' || !principal.user.systemAdmin) {
+        throw forbidden('this needs the system admin role');
+      }
+      return principal;
+    }
+
+    app.decorate('requirePrincipal', requirePrincipal);
+    app.decorate('requireOrgAccess', requireOrgAccess);
+    app.decorate('requireSystemAdmin', requireSystemAdmin);
+    app.decorate('recordAuthFailure', recordAuthFailure);
+    app.decorate('clearSessionCookie', clearSessionCookie);
+  },
+  { name: 'auth', dependencies: ['services', 'metrics', '@fastify/cookie'], fastify: '5.x' },
+);
+
+function areaOf(route: string | undefined): 'api' | 'agents' | undefined {
+  if (route === undefined) return undefined;
+  if (route.startsWith('/agents/v1/')) return 'agents';
+  if (route.startsWith('/api/')) return 'api';
+  return undefined;
+}
+
+function hasHeaderCredentials(request: FastifyRequest): boolean {
+  return request.headers.authorization !== undefined || request.headers['api-key'] !== undefined;
+}
+
+function csrfHeader(request: FastifyRequest): string | undefined {
+  const value = request.headers['x-csrf-token'];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Key ids (never keys) found in the credential headers, for logs and the audit. */
+function presentedKeyIds(request: FastifyRequest): string[] {
+  const pair = parseBasicPair(singleHeader(request.headers, 'authorization'));
+  const candidates = [singleHeader(request.headers, 'api-key'), pair?.key ?? null];
+  return candidates.flatMap((text) => {
+    const key = text === null ? null : parseKey(text);
+    return key === null ? [] : [key.keyId];
+  });
+}
+
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
+  const clean = text.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
+}

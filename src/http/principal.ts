@@ -1,0 +1,60 @@
+import type { KeyPair, OrgRole, User } from '../credentials/types.js';
+import { AgentpackError } from '../errors.js';
+import type { Session } from './sessions.js';
+
+/** Who made a request. Agents exist only on /agents/v1/*; sessions and API keys only on /api/*. */
+export type Principal = SessionPrincipal | ApiPrincipal | AgentPrincipal;
+
+export interface SessionPrincipal {
+  readonly type: 'session';
+  readonly user: User;
+  readonly session: Session;
+}
+
+/** A person or CI: personal service key + the organization API key that scopes the request. */
+export interface ApiPrincipal {
+  readonly type: 'api';
+  readonly user: { readonly userId: string; readonly email: string; readonly systemAdmin: boolean };
+  readonly orgId: string;
+  /** Null for a system admin who is not a member of that organization. */
+  readonly role: OrgRole | null;
+  readonly keyIds: { readonly apiKey: string; readonly serviceKey: string };
+}
+
+export interface AgentPrincipal {
+  readonly type: 'agent';
+  readonly orgId: string;
+  readonly orgSlug: string;
+  readonly userName: string;
+  readonly versions: KeyPair<number>;
+  readonly keyIds: KeyPair<string>;
+}
+
+/** What a guard grants: the organization and the caller's effective role in it. */
+export interface OrgAccess {
+  readonly orgId: string;
+  readonly role: OrgRole;
+  readonly systemAdmin: boolean;
+  /** For the audit log: `user:<email>` or `agent:<slug>`. */
+  readonly actor: string;
+  readonly principal: Principal;
+}
+
+export type AccessLevel = 'member' | 'admin';
+
+export function actorOf(principal: Principal): string {
+  return principal.type === 'agent' ? `agent:${principal.orgSlug}` : `user:${principal.user.email}`;
+}
+
+export function unauthenticated(message: string): AgentpackError {
+  return new AgentpackError('UNAUTHENTICATED', message, 401);
+}
+
+export function forbidden(message: string): AgentpackError {
+  return new AgentpackError('FORBIDDEN', message, 403);
+}
+
+export const AGENT_AUTH_MESSAGE =
+  'authentication failed: expected valid agent credentials in Authorization and the organization API key in API-Key';
+export const API_AUTH_MESSAGE =
+  'authentication failed: expected a session cookie, or Authorization (e-mail and personal service key) with the organization API key in API-Key';

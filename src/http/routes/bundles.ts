@@ -1,0 +1,233 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { signLink } from '../../bundles/links.js';
+import type { Bundle } from '../../bundles/service.js';
+import { AgentpackError } from '../../errors.js';
+import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
+import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
+import { AUTHENTICATED_ERRORS, errorResponses } from '../schemas/common.js';
+import { bundleLayer } from './bundle-layer.js';
+
+export const KindParam = Type.String({
+  pattern: '^[a-z][a-z0-9-]{0,31}$',
+  description: 'agent kind, e.g. java',
+});
+export const VersionParam = Type.String({
+  pattern: '^(latest|[0-9A-Za-z][0-9A-Za-z._+-]{0,63})$',
+  description: 'a version from the catalog, or latest',
+});
+const BundleParams = Type.Object({
+  orgId: Type.String({ maxLength: 100 }),
+  kind: KindParam,
+  version: VersionParam,
+});
+const Format = Type.Enum(['embedded', 'zip'], {
+  description:
+    'embedded: the agent with its config inside (default); zip: the untouched agent, its config beside it and signed SHA256SUMS',
+});
+const Settings = Type.Record(
+  Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' }),
+  Type.String({ maxLength: 4096 }),
+  {
+    description:
+      'optional render settings: proxy.host, proxy.port, proxy.user, proxy.password, and free-form extra settings',
+    maxProperties: 64,
+  },
+);
+const Binary = Type.Unsafe<Buffer>({ type: 'string', format: 'binary' });
+
+/**
+ * Bundle downloads for people and CI: the bundle (Range, ETag, If-None-Match), its statement
+ * and signature, the config alone, the zip format, and signed links that need no headers.
+ */
+const bundles: FastifyPluginAsyncTypebox = async (app) => {
+  const base = '/api/v1/orgs/:orgId/agents/:kind/:version';
+
+  async function resolve(
+    request: { params: { orgId: string; kind: string; version: string } },
+    settings?: Record<string, string>,
+  ) {
+    const layer = bundleLayer(app);
+    return layer.service.current({ ...request.params, ...(settings === undefined ? {} : { settings }) });
+  }
+
+  async function audited(
+    request: Parameters<typeof app.requireOrgAccess>[0],
+    bundle: Bundle,
+    format: string,
+    actor: string,
+  ) {
+    app.services.metrics.downloads.inc({ format });
+    await app.services.credentials.audit({
+      orgId: bundle.row.orgId,
+      actor,
+      action: 'bundle.downloaded',
+      detail: {
+        kind: bundle.row.kind,
+        version: bundle.row.version,
+        format,
+        bundle: bundle.row.id.slice(0, 16),
+        ip: request.ip,
+      },
+    });
+  }
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: `${base}/bundle`,
+    config: { rateLimit: DOWNLOAD_RATE_LIMIT },
+    schema: {
+      tags: ['bundles'],
+      summary: 'Download the agent with its config embedded (or the zip format), signed',
+      description:
+        'ETag is the SHA-256; supports a single Range (206/416), If-Range and If-None-Match (304). The Link header points to bundle.sha256 and bundle.sig.',
+      params: BundleParams,
+      querystring: Type.Object({ format: Type.Optional(Format) }),
+      response: {
+        200: Binary,
+        206: Binary,
+        304: Type.Null({ description: 'Not modified' }),
+        ...errorResponses(...AUTHENTICATED_ERRORS, 410, 416),
+      },
+    },
+    handler: async (request, reply) => {
+      const access = await app.requireOrgAccess(request, request.params.orgId, 'member');
+      const bundle = await resolve(request);
+      if (request.query.format === 'zip') {
+        await replyWithZip(bundleLayer(app).service, request, reply, bundle);
+        if (request.method === 'GET') await audited(request, bundle, 'zip', access.actor);
+        return reply;
+      }
+      const { sent } = await replyWithBundle(bundleLayer(app).service, request, reply, bundle, {
+        statement: 'bundle.sha256',
+        signature: 'bundle.sig',
+      });
+      if (sent === 'full' || (sent === 'range' && request.headers.range?.startsWith('bytes=0-'))) {
+        await audited(request, bundle, 'embedded', access.actor);
+      }
+      return reply;
+    },
+  });
+
+  app.get(
+    `${base}/bundle.sha256`,
+    {
+      schema: {
+        tags: ['bundles'],
+        summary:
+          'The signed statement: a sha256sum -c line, then # lines binding org, kind, version, time, key id',
+        params: BundleParams,
+        response: { 200: Type.String(), ...errorResponses(...AUTHENTICATED_ERRORS, 410) },
+      },
+    },
+    async (request, reply) => {
+      await app.requireOrgAccess(request, request.params.orgId, 'member');
+      const bundle = await resolve(request);
+      reply
+        .header('Cache-Control', 'private, no-cache')
+        .header('ETag', `"${bundle.row.sha256}"`)
+        .type('text/plain; charset=utf-8');
+      return bundle.row.statement;
+    },
+  );
+
+  app.get(
+    `${base}/bundle.sig`,
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: 'The raw 64-byte Ed25519 signature over bundle.sha256',
+        params: BundleParams,
+        response: { 200: Binary, ...errorResponses(...AUTHENTICATED_ERRORS, 410) },
+      },
+    },
+    async (request, reply) => {
+      await app.requireOrgAccess(request, request.params.orgId, 'member');
+      const bundle = await resolve(request);
+      reply.header('Cache-Control', 'private, no-cache').type('application/octet-stream');
+      return Buffer.from(bundle.row.signature, 'base64');
+    },
+  );
+
+  app.get(
+    `${base}/config`,
+    {
+      config: { rateLimit: DOWNLOAD_RATE_LIMIT },
+      schema: {
+        tags: ['bundles'],
+        summary: 'The rendered config file alone (holds secrets; Cache-Control: no-store)',
+        params: BundleParams,
+        response: { 200: Binary, ...errorResponses(...AUTHENTICATED_ERRORS, 410) },
+      },
+    },
+    async (request, reply) => {
+      const access = await app.requireOrgAccess(request, request.params.orgId, 'member');
+      const bundle = await resolve(request);
+      const config = await replyWithConfig(bundleLayer(app).service, reply, bundle);
+      await audited(request, bundle, 'config', access.actor);
+      return config;
+    },
+  );
+
+  app.post(
+    `${base}/links`,
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: 'Create a signed download link (no headers needed to use it); at most 7 days',
+        params: BundleParams,
+        body: Type.Object({
+          ttlSeconds: Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 }),
+          format: Type.Optional(Type.Enum(['embedded', 'zip', 'config'])),
+          settings: Type.Optional(Settings),
+        }),
+        response: {
+          201: Type.Object({
+            url: Type.String(),
+            expiresAt: Type.String({ description: 'ISO-8601 UTC' }),
+            sha256: Type.String({ description: 'SHA-256 of the bundle the link serves' }),
+          }),
+          ...errorResponses(...AUTHENTICATED_ERRORS, 410),
+        },
+      },
+    },
+    async (request, reply) => {
+      const access = await app.requireOrgAccess(request, request.params.orgId, 'member');
+      const { ttlSeconds, settings } = request.body;
+      if (ttlSeconds > app.services.config.linkMaxTtlSeconds) {
+        throw new AgentpackError(
+          'BAD_REQUEST',
+          `ttlSeconds must be at most ${app.services.config.linkMaxTtlSeconds}`,
+          400,
+        );
+      }
+      const format = request.body.format ?? 'embedded';
+      const bundle = await resolve(request, settings);
+      const expiresAt = Math.floor(app.services.now() / 1000) + ttlSeconds;
+      const token = signLink(
+        { orgId: bundle.row.orgId, bundleId: bundle.row.id, format, expiresAt },
+        app.services.linkKey,
+      );
+      await app.services.credentials.audit({
+        orgId: bundle.row.orgId,
+        actor: access.actor,
+        action: 'link.created',
+        detail: {
+          kind: bundle.row.kind,
+          version: bundle.row.version,
+          format,
+          bundle: bundle.row.id.slice(0, 16),
+          expiresAt: new Date(expiresAt * 1000).toISOString(),
+        },
+      });
+      reply.code(201);
+      return {
+        url: `${app.services.config.publicUrl}/dl/${token}`,
+        expiresAt: new Date(expiresAt * 1000).toISOString(),
+        sha256: bundle.row.sha256,
+      };
+    },
+  );
+};
+
+export default bundles;

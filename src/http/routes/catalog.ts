@@ -1,0 +1,146 @@
+import type { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { PayloadTooLargeError } from '../../bundles/uploads.js';
+import { AUTHENTICATED_ERRORS, errorResponses } from '../schemas/common.js';
+import { bundleLayer } from './bundle-layer.js';
+import { KindParam } from './bundles.js';
+
+const VersionName = Type.String({
+  pattern: '^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$',
+  description: 'version name (not latest)',
+});
+const CatalogVersion = Type.Object({
+  version: Type.String(),
+  sha256: Type.String(),
+  size: Type.Integer(),
+  entryCount: Type.Integer(),
+  uploadedAt: Type.String(),
+  withdrawn: Type.Boolean(),
+});
+const CatalogKind = Type.Object({
+  kind: Type.String(),
+  description: Type.String(),
+  archive: Type.Enum(['jar', 'zip']),
+  configPath: Type.String(),
+  format: Type.Enum(['properties', 'yaml']),
+  latest: Type.Union([Type.String(), Type.Null()]),
+  versions: Type.Array(CatalogVersion),
+});
+const UPLOAD_TYPES = [
+  'application/octet-stream',
+  'application/java-archive',
+  'application/zip',
+  'application/x-zip-compressed',
+];
+
+/** The catalog of base agents: list (any signed-in caller), upload and withdraw (system admins). */
+const catalog: FastifyPluginAsyncTypebox = async (app) => {
+  // Uploads stream straight to the catalog, which enforces the size limit while spooling.
+  app.addContentTypeParser(UPLOAD_TYPES, (_request, payload, done) => done(null, payload));
+
+  app.get(
+    '/api/v1/agents',
+    {
+      schema: {
+        tags: ['catalog'],
+        summary: 'Agent kinds and their versions; latest is the highest version not withdrawn',
+        querystring: Type.Object({
+          withdrawn: Type.Optional(
+            Type.Boolean({ description: 'include withdrawn versions (system admins)' }),
+          ),
+        }),
+        response: { 200: Type.Object({ kinds: Type.Array(CatalogKind) }), ...errorResponses(401, 403, 429) },
+      },
+    },
+    async (request) => {
+      app.requirePrincipal(request);
+      if (request.query.withdrawn === true) app.requireSystemAdmin(request);
+      return {
+        kinds: await bundleLayer(app).catalog.list({ includeWithdrawn: request.query.withdrawn === true }),
+      };
+    },
+  );
+
+  app.post(
+    '/api/v1/agents/:kind/versions/:version',
+    {
+      bodyLimit: Number.MAX_SAFE_INTEGER,
+      schema: {
+        tags: ['catalog'],
+        summary: 'Upload a base agent archive (system admin); validated while it streams in',
+        description: `Body: the raw archive (${UPLOAD_TYPES.join(', ')}). A hostile or broken archive answers 422 with the reason and stores nothing.`,
+        params: Type.Object({ kind: KindParam, version: VersionName }),
+        response: { 201: CatalogVersion, ...errorResponses(...AUTHENTICATED_ERRORS, 409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const principal = app.requireSystemAdmin(request);
+      const layer = bundleLayer(app);
+      const declared = Number(request.headers['content-length'] ?? Number.NaN);
+      if (Number.isFinite(declared) && declared > app.services.config.limits.maxArchiveBytes) {
+        (request.body as Readable).resume();
+        throw new PayloadTooLargeError(app.services.config.limits.maxArchiveBytes);
+      }
+      const row = await layer.catalog.add(
+        request.params.kind,
+        request.params.version,
+        request.body as Readable,
+        `user:${principal.user.email}`,
+      );
+      await app.services.credentials.audit({
+        orgId: null,
+        actor: `user:${principal.user.email}`,
+        action: 'agent.uploaded',
+        detail: { kind: row.kind, version: row.version, sha256: row.sha256, size: row.size },
+      });
+      reply.code(201);
+      return {
+        version: row.version,
+        sha256: row.sha256,
+        size: row.size,
+        entryCount: row.entryCount,
+        uploadedAt: new Date(row.uploadedAt).toISOString(),
+        withdrawn: false,
+      };
+    },
+  );
+
+  app.patch(
+    '/api/v1/agents/:kind/versions/:version',
+    {
+      schema: {
+        tags: ['catalog'],
+        summary:
+          'Withdraw a version (it is no longer served, nor chosen as latest) or restore it (system admin)',
+        params: Type.Object({ kind: KindParam, version: VersionName }),
+        body: Type.Object({ withdrawn: Type.Boolean() }),
+        response: { 200: CatalogVersion, ...errorResponses(...AUTHENTICATED_ERRORS) },
+      },
+    },
+    async (request) => {
+      const principal = app.requireSystemAdmin(request);
+      const row = await bundleLayer(app).catalog.setWithdrawn(
+        request.params.kind,
+        request.params.version,
+        request.body.withdrawn,
+      );
+      await app.services.credentials.audit({
+        orgId: null,
+        actor: `user:${principal.user.email}`,
+        action: request.body.withdrawn ? 'agent.withdrawn' : 'agent.restored',
+        detail: { kind: row.kind, version: row.version },
+      });
+      return {
+        version: row.version,
+        sha256: row.sha256,
+        size: row.size,
+        entryCount: row.entryCount,
+        uploadedAt: new Date(row.uploadedAt).toISOString(),
+        withdrawn: row.withdrawnAt !== null,
+      };
+    },
+  );
+};
+
+export default catalog;

@@ -1,0 +1,69 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+
+const CHECK_TIMEOUT_MS = 3000;
+const Check = Type.Enum(['ok', 'failed']);
+const Readiness = Type.Object({
+  status: Type.Enum(['ready', 'unavailable']),
+  checks: Type.Object({ metadata: Check, system: Check, blobs: Check }),
+});
+
+/** Liveness (`/healthz`: the process answers) and readiness (`/readyz`: its stores answer too). */
+const health: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: 200 while the process serves',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: 200 when the metadata store and the blob store answer, else 503',
+        response: { 200: Readiness, 503: Readiness },
+      },
+    },
+    async (request, reply) => {
+      const { store, system, blobs } = app.services;
+      const probe = async (name: string, work: () => Promise<unknown>): Promise<'ok' | 'failed'> => {
+        try {
+          await withTimeout(work(), CHECK_TIMEOUT_MS);
+          return 'ok';
+        } catch (error) {
+          request.log.warn({ err: error, check: name }, 'readiness check failed');
+          return 'failed';
+        }
+      };
+      const [metadata, systemCheck, blobCheck] = await Promise.all([
+        probe('metadata', () => store.findOrganizationById('00000000-0000-0000-0000-000000000000')),
+        probe('system', () => system.ping()),
+        probe('blobs', () => blobs.head('system/readyz-probe')),
+      ]);
+      const checks = { metadata, system: systemCheck, blobs: blobCheck };
+      const ready = Object.values(checks).every((c) => c === 'ok');
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+    },
+  );
+};
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export default health;

@@ -1,0 +1,137 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { checkLink, type LinkClaims } from '../../bundles/links.js';
+import type { Bundle } from '../../bundles/service.js';
+import { AgentpackError } from '../../errors.js';
+import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
+import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
+import { errorResponses } from '../schemas/common.js';
+import { bundleLayer } from './bundle-layer.js';
+
+const TokenParams = Type.Object({
+  token: Type.String({ maxLength: 512, description: 'the signed link token' }),
+});
+const Binary = Type.Unsafe<Buffer>({ type: 'string', format: 'binary' });
+const LINK_ERRORS = [400, 403, 404, 410, 429] as const;
+
+/**
+ * `GET /dl/{token}`: a signed link needs no headers. The token binds organization, bundle
+ * identity and format and expires; a tampered or expired token answers 403. Tokens never reach
+ * the log (the request serializer redacts /dl/ paths).
+ */
+const links: FastifyPluginAsyncTypebox = async (app) => {
+  async function open(
+    request: FastifyRequest,
+    token: string,
+  ): Promise<{ claims: LinkClaims; bundle: Bundle }> {
+    const check = checkLink(token, app.services.linkKey, Math.floor(app.services.now() / 1000));
+    if (!check.ok) {
+      await app.recordAuthFailure(request, 'link');
+      throw new AgentpackError(
+        'FORBIDDEN',
+        check.reason === 'expired' ? 'this link has expired' : 'this link is not valid',
+        403,
+      );
+    }
+    const bundle = await bundleLayer(app).service.byId(check.claims.bundleId);
+    if (bundle.row.orgId !== check.claims.orgId)
+      throw new AgentpackError('FORBIDDEN', 'this link is not valid', 403);
+    return { claims: check.claims, bundle };
+  }
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/dl/:token',
+    config: { rateLimit: DOWNLOAD_RATE_LIMIT },
+    schema: {
+      tags: ['links'],
+      summary:
+        'Download through a signed link (no headers); Range, ETag and If-None-Match as on the bundle route',
+      params: TokenParams,
+      response: {
+        200: Binary,
+        206: Binary,
+        304: Type.Null({ description: 'Not modified' }),
+        ...errorResponses(...LINK_ERRORS, 416),
+      },
+    },
+    handler: async (request, reply) => {
+      const { claims, bundle } = await open(request, request.params.token);
+      const service = bundleLayer(app).service;
+      const full =
+        request.method === 'GET' &&
+        (request.headers.range === undefined || request.headers.range.startsWith('bytes=0-'));
+      if (claims.format === 'config') {
+        const config = await replyWithConfig(service, reply, bundle);
+        await audit(request, bundle, 'config');
+        return config;
+      }
+      if (claims.format === 'zip') {
+        await replyWithZip(service, request, reply, bundle);
+        if (request.method === 'GET') await audit(request, bundle, 'zip');
+        return reply;
+      }
+      const token = encodeURIComponent(request.params.token);
+      const { sent } = await replyWithBundle(service, request, reply, bundle, {
+        statement: `${token}/bundle.sha256`,
+        signature: `${token}/bundle.sig`,
+      });
+      if (full && (sent === 'full' || sent === 'range')) await audit(request, bundle, 'embedded');
+      return reply;
+    },
+  });
+
+  app.get(
+    '/dl/:token/bundle.sha256',
+    {
+      schema: {
+        tags: ['links'],
+        summary: 'The signed statement of the bundle behind a link',
+        params: TokenParams,
+        response: { 200: Type.String(), ...errorResponses(...LINK_ERRORS) },
+      },
+    },
+    async (request, reply) => {
+      const { bundle } = await open(request, request.params.token);
+      reply.header('Cache-Control', 'private, no-cache').type('text/plain; charset=utf-8');
+      return bundle.row.statement;
+    },
+  );
+
+  app.get(
+    '/dl/:token/bundle.sig',
+    {
+      schema: {
+        tags: ['links'],
+        summary: 'The Ed25519 signature over the statement of the bundle behind a link',
+        params: TokenParams,
+        response: { 200: Binary, ...errorResponses(...LINK_ERRORS) },
+      },
+    },
+    async (request, reply) => {
+      const { bundle } = await open(request, request.params.token);
+      reply.header('Cache-Control', 'private, no-cache').type('application/octet-stream');
+      return Buffer.from(bundle.row.signature, 'base64');
+    },
+  );
+
+  async function audit(request: FastifyRequest, bundle: Bundle, format: string): Promise<void> {
+    app.services.metrics.downloads.inc({ format });
+    await app.services.credentials.audit({
+      orgId: bundle.row.orgId,
+      actor: 'link',
+      action: 'bundle.downloaded',
+      detail: {
+        kind: bundle.row.kind,
+        version: bundle.row.version,
+        format,
+        via: 'link',
+        bundle: bundle.row.id.slice(0, 16),
+        ip: request.ip,
+      },
+    });
+  }
+};
+
+export default links;

@@ -1,0 +1,2 @@
+export { openSystemStore } from './open.js';
+export type { SecretRow, SessionRow, SystemStore } from './types.js';

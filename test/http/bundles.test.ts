@@ -1,0 +1,422 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiHeaders, createTestApp, login, type TestApp } from './harness.js';
+
+const run = promisify(execFile);
+
+let t: TestApp;
+let work: string;
+const bundleUrl = (orgId: string, version = 'latest', kind = 'java') =>
+  `/api/v1/orgs/${orgId}/agents/${kind}/${version}/bundle`;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  work = await mkdtemp(join(tmpdir(), 'agentpack-bundles-'));
+});
+
+afterAll(async () => {
+  await t.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function unzipText(bytes: Buffer, entry: string): Promise<string> {
+  const file = join(work, `b-${createHash('sha256').update(bytes).digest('hex').slice(0, 8)}.zip`);
+  await writeFile(file, bytes);
+  return (await run('unzip', ['-p', file, entry])).stdout;
+}
+
+describe('GET /api/v1/orgs/{orgId}/agents/{kind}/{version}/bundle', () => {
+  it('serves the sample Java agent with the organization keys embedded, with ETag, digest and disposition', async () => {
+    const response = await t.app.inject({
+      method: 'GET',
+      url: bundleUrl(t.acme.orgId),
+      headers: apiHeaders(t.member, t.acme),
+    });
+    expect(response.statusCode).toBe(200);
+    const body = response.rawPayload;
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    expect(response.headers.etag).toBe(`"${sha256}"`);
+    expect(response.headers['repr-digest']).toBe(
+      `sha-256=:${createHash('sha256').update(body).digest('base64')}:`,
+    );
+    expect(response.headers['content-length']).toBe(String(body.length));
+    expect(response.headers['cache-control']).toBe('private, no-cache');
+    expect(response.headers['content-disposition']).toBe(
+      `attachment; filename="agentpack-java-1.0.0-${t.acme.slug}.jar"`,
+    );
+    const config = await unzipText(body, 'agentpack.properties');
+    expect(config).toContain(`api.api_key=${t.acme.apiKey}`);
+    expect(config).toContain(`api.service_key=${t.acme.agent.serviceKey}`);
+  });
+
+  it('answers 304 to If-None-Match with the current ETag, and HEAD without a body', async () => {
+    const first = await t.app.inject({
+      method: 'HEAD',
+      url: bundleUrl(t.acme.orgId),
+      headers: apiHeaders(t.member, t.acme),
+    });
+    expect(first.statusCode).toBe(200);
+    expect(first.rawPayload.length).toBe(0);
+    expect(Number(first.headers['content-length'])).toBeGreaterThan(1000);
+    const again = await t.app.inject({
+      method: 'GET',
+      url: bundleUrl(t.acme.orgId),
+      headers: { ...apiHeaders(t.member, t.acme), 'if-none-match': String(first.headers.etag) },
+    });
+    expect(again.statusCode).toBe(304);
+    expect(again.rawPayload.length).toBe(0);
+  });
+
+  it('serves single ranges across the prefix and the tail, and 416 outside the bundle', async () => {
+    const whole = (
+      await t.app.inject({
+        method: 'GET',
+        url: bundleUrl(t.acme.orgId),
+        headers: apiHeaders(t.member, t.acme),
+      })
+    ).rawPayload;
+    const size = whole.length;
+    for (const [start, end] of [
+      [0, 9],
+      [size - 200, size - 1],
+      [10, size - 10],
+    ] as const) {
+      const part = await t.app.inject({
+        method: 'GET',
+        url: bundleUrl(t.acme.orgId),
+        headers: { ...apiHeaders(t.member, t.acme), range: `bytes=${start}-${end}` },
+      });
+      expect(part.statusCode).toBe(206);
+      expect(part.headers['content-range']).toBe(`bytes ${start}-${end}/${size}`);
+      expect(part.rawPayload.equals(whole.subarray(start, end + 1))).toBe(true);
+    }
+    const outside = await t.app.inject({
+      method: 'GET',
+      url: bundleUrl(t.acme.orgId),
+      headers: { ...apiHeaders(t.member, t.acme), range: `bytes=${size}-` },
+    });
+    expect(outside.statusCode).toBe(416);
+    expect(outside.headers['content-range']).toBe(`bytes */${size}`);
+    const malformed = await t.app.inject({
+      method: 'GET',
+      url: bundleUrl(t.acme.orgId),
+      headers: { ...apiHeaders(t.member, t.acme), range: 'bytes=9-2' },
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().message).toMatch(/before its start/);
+  });
+
+  it('publishes a statement and signature that sha256sum and openssl accept', async () => {
+    const headers = apiHeaders(t.member, t.acme);
+    const bundle = await t.app.inject({ method: 'GET', url: bundleUrl(t.acme.orgId), headers });
+    const statement = await t.app.inject({
+      method: 'GET',
+      url: `${bundleUrl(t.acme.orgId)}.sha256`,
+      headers,
+    });
+    const signature = await t.app.inject({ method: 'GET', url: `${bundleUrl(t.acme.orgId)}.sig`, headers });
+    const pem = await t.app.inject({ method: 'GET', url: '/.well-known/agentpack/signing-key.pem' });
+    const name = `agentpack-java-1.0.0-${t.acme.slug}.jar`;
+    const dir = await mkdtemp(join(work, 'verify-'));
+    await writeFile(join(dir, name), bundle.rawPayload);
+    await writeFile(join(dir, 'bundle.sha256'), statement.rawPayload);
+    await writeFile(join(dir, 'bundle.sig'), signature.rawPayload);
+    await writeFile(join(dir, 'key.pem'), pem.rawPayload);
+    expect(statement.body).toContain(`# org: ${t.acme.orgId}`);
+    expect((await run('sha256sum', ['-c', 'bundle.sha256'], { cwd: dir })).stdout).toContain(`${name}: OK`);
+    const verified = await run(
+      'openssl',
+      [
+        'pkeyutl',
+        '-verify',
+        '-pubin',
+        '-inkey',
+        'key.pem',
+        '-rawin',
+        '-in',
+        'bundle.sha256',
+        '-sigfile',
+        'bundle.sig',
+      ],
+      { cwd: dir },
+    );
+    expect(verified.stdout).toContain('Signature Verified Successfully');
+  });
+
+  it('answers 404 for another organization, an unknown kind or version, and 400 for a malformed id', async () => {
+    const headers = apiHeaders(t.member, t.acme);
+    expect((await t.app.inject({ method: 'GET', url: bundleUrl(t.other.orgId), headers })).statusCode).toBe(
+      404,
+    );
+    const kind = await t.app.inject({
+      method: 'GET',
+      url: bundleUrl(t.acme.orgId, 'latest', 'cobol'),
+      headers,
+    });
+    expect(kind.statusCode).toBe(404);
+    expect(kind.json().message).toMatch(/cobol/);
+    const version = await t.app.inject({ method: 'GET', url: bundleUrl(t.acme.orgId, '9.9.9'), headers });
+    expect(version.statusCode).toBe(404);
+    expect(version.json().message).toMatch(/9\.9\.9/);
+    expect((await t.app.inject({ method: 'GET', url: bundleUrl('not-a-uuid'), headers })).statusCode).toBe(
+      400,
+    );
+  });
+
+  it('embeds the new agent service key after a rotation, while the old bundle stays addressable by its ETag', async () => {
+    const headers = apiHeaders(t.admin, t.acme);
+    const before = await t.app.inject({ method: 'GET', url: bundleUrl(t.acme.orgId), headers });
+    const rotated = await t.services.credentials.rotateKey(t.acme.orgId, 'agent-service-key', 3600, 'test');
+    const after = await t.app.inject({ method: 'GET', url: bundleUrl(t.acme.orgId), headers });
+    expect(after.headers.etag).not.toBe(before.headers.etag);
+    const config = await unzipText(after.rawPayload, 'agentpack.properties');
+    expect(config).toContain(`api.service_key=${rotated.key}`);
+    expect(config).not.toContain(t.acme.agent.serviceKey);
+  });
+
+  it('serves the config alone with no-store, and the zip format with the untouched agent beside it', async () => {
+    const headers = apiHeaders(t.member, t.acme);
+    const config = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/orgs/${t.acme.orgId}/agents/java/latest/config`,
+      headers,
+    });
+    expect(config.statusCode).toBe(200);
+    expect(config.headers['cache-control']).toBe('no-store');
+    expect(config.body).toContain(`api.api_key=${t.acme.apiKey}`);
+    const zip = await t.app.inject({ method: 'GET', url: `${bundleUrl(t.acme.orgId)}?format=zip`, headers });
+    expect(zip.statusCode).toBe(200);
+    const file = join(work, 'separate.zip');
+    await writeFile(file, zip.rawPayload);
+    const listing = (await run('unzip', ['-Z1', file])).stdout.split('\n').filter(Boolean).sort();
+    expect(listing).toEqual([
+      'README.txt',
+      'SHA256SUMS',
+      'SHA256SUMS.sig',
+      'agentpack.properties',
+      'java-agent-1.0.0.jar',
+    ]);
+    const dir = await mkdtemp(join(work, 'sep-'));
+    await run('unzip', ['-q', file, '-d', dir]);
+    expect((await run('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir })).stdout).toMatch(
+      /java-agent-1\.0\.0\.jar: OK/,
+    );
+    const untouched = await readFile(join(dir, 'java-agent-1.0.0.jar'));
+    const fixture = await readFile(
+      new URL('../../fixtures/java-agent/agentpack-java-agent.jar', import.meta.url),
+    );
+    expect(untouched.equals(fixture)).toBe(true);
+  });
+});
+
+describe('POST /api/v1/orgs/{orgId}/agents/{kind}/{version}/links and GET /dl/{token}', () => {
+  async function createLink(ttlSeconds: number, body: Record<string, unknown> = {}) {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/orgs/${t.acme.orgId}/agents/java/latest/links`,
+      headers: apiHeaders(t.member, t.acme),
+      payload: { ttlSeconds, ...body },
+    });
+    expect(response.statusCode).toBe(201);
+    return response.json() as { url: string; expiresAt: string; sha256: string };
+  }
+
+  it('creates a link that downloads without headers, bound to the bundle it was made for', async () => {
+    const link = await createLink(600);
+    const path = new URL(link.url).pathname;
+    const response = await t.app.inject({ method: 'GET', url: path });
+    expect(response.statusCode).toBe(200);
+    expect(createHash('sha256').update(response.rawPayload).digest('hex')).toBe(link.sha256);
+    const statement = await t.app.inject({ method: 'GET', url: `${path}/bundle.sha256` });
+    expect(statement.body.startsWith(`${link.sha256}  `)).toBe(true);
+  });
+
+  it('puts proxy settings given with the link into the config', async () => {
+    const link = await createLink(600, {
+      settings: { 'proxy.host': 'proxy.internal', 'proxy.port': '3128' },
+    });
+    const response = await t.app.inject({ method: 'GET', url: new URL(link.url).pathname });
+    const config = await unzipText(response.rawPayload, 'agentpack.properties');
+    expect(config).toContain('proxy.host=proxy.internal');
+    expect(config).toContain('proxy.port=3128');
+  });
+
+  it('answers 403 for a tampered token and for an expired one', async () => {
+    const link = await createLink(60);
+    const path = new URL(link.url).pathname;
+    const tampered = path.slice(0, -3) + (path.endsWith('A') ? 'BBB' : 'AAA');
+    const bad = await t.app.inject({ method: 'GET', url: tampered });
+    expect(bad.statusCode).toBe(403);
+    t.clock += 61_000;
+    const expired = await t.app.inject({ method: 'GET', url: path });
+    expect(expired.statusCode).toBe(403);
+    expect(expired.json().message).toMatch(/expired/);
+  });
+
+  it('keeps serving the old keys through a link during the grace period, then answers 410 and collects the record', async () => {
+    const gamma = await t.services.credentials.createOrganization('Gamma', { actor: 'test' });
+    const added = await t.services.credentials.addUser(
+      { email: 'ci@gamma.test', orgId: gamma.orgId, role: 'member' },
+      'test',
+    );
+    const headers = apiHeaders(
+      { userId: added.userId, email: 'ci@gamma.test', password: '', serviceKey: added.serviceKey ?? '' },
+      gamma,
+    );
+    const created = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/orgs/${gamma.orgId}/agents/java/latest/links`,
+      headers,
+      payload: { ttlSeconds: 7 * 24 * 3600 },
+    });
+    const link = created.json() as { url: string; sha256: string };
+    const path = new URL(link.url).pathname;
+    await t.services.credentials.rotateKey(gamma.orgId, 'api-key', 3600, 'test');
+    const during = await t.app.inject({ method: 'GET', url: path });
+    expect(during.statusCode).toBe(200);
+    expect(createHash('sha256').update(during.rawPayload).digest('hex')).toBe(link.sha256);
+    t.clock += 3601_000;
+    const after = await t.app.inject({ method: 'GET', url: path });
+    expect(after.statusCode).toBe(410);
+    expect(after.json().message).toMatch(/expired/);
+    const layer = t.services.bundles as import('../../src/bundles/layer.js').BundleLayer;
+    expect(await layer.service.collect({ orgId: gamma.orgId })).toBeGreaterThan(0);
+    const collected = await t.app.inject({ method: 'GET', url: path });
+    expect(collected.statusCode).toBe(404);
+  });
+
+  it('refuses a lifetime beyond seven days with a message', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/orgs/${t.acme.orgId}/agents/java/latest/links`,
+      headers: apiHeaders(t.member, t.acme),
+      payload: { ttlSeconds: 8 * 24 * 3600 },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toMatch(/ttlSeconds/);
+  });
+
+  it('never writes the token to the log', async () => {
+    const link = await createLink(600);
+    const token = new URL(link.url).pathname.slice('/dl/'.length);
+    await t.app.inject({ method: 'GET', url: `/dl/${token}` });
+    expect(t.logs.join('\n')).not.toContain(token.split('.')[2]);
+  });
+});
+
+describe('the catalog', () => {
+  it('lists kinds with their versions and latest', async () => {
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/agents',
+      headers: apiHeaders(t.member, t.acme),
+    });
+    expect(response.statusCode).toBe(200);
+    const kinds = response.json().kinds as Array<{ kind: string; latest: string | null }>;
+    expect(kinds.map((k) => [k.kind, k.latest])).toEqual([
+      ['java', '1.0.0'],
+      ['node', '1.0.0'],
+    ]);
+  });
+
+  it('accepts an upload from a system admin, and latest follows the highest version', async () => {
+    await t.services.credentials.addUser(
+      {
+        email: 'root@agentpack.test',
+        orgId: t.acme.orgId,
+        role: 'admin',
+        password: 'pw-root-123456',
+        systemAdmin: true,
+      },
+      'test',
+    );
+    const session = await login(t.app, {
+      userId: '',
+      email: 'root@agentpack.test',
+      password: 'pw-root-123456',
+      serviceKey: '',
+    });
+    const jar = await readFile(
+      new URL('../../fixtures/java-agent/agentpack-java-agent.jar', import.meta.url),
+    );
+    const upload = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/agents/java/versions/1.10.0',
+      headers: { ...session.headers, 'content-type': 'application/java-archive' },
+      payload: jar,
+    });
+    expect(upload.statusCode).toBe(201);
+    expect(upload.json().sha256).toBe(createHash('sha256').update(jar).digest('hex'));
+    const bundle = await t.app.inject({
+      method: 'HEAD',
+      url: bundleUrl(t.acme.orgId),
+      headers: apiHeaders(t.member, t.acme),
+    });
+    expect(bundle.headers['content-disposition']).toContain('java-1.10.0');
+    const withdraw = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/agents/java/versions/1.10.0',
+      headers: session.headers,
+      payload: { withdrawn: true },
+    });
+    expect(withdraw.statusCode).toBe(200);
+    const after = await t.app.inject({
+      method: 'HEAD',
+      url: bundleUrl(t.acme.orgId),
+      headers: apiHeaders(t.member, t.acme),
+    });
+    expect(after.headers['content-disposition']).toContain('java-1.0.0');
+    const gone = await t.app.inject({
+      method: 'GET',
+      url: bundleUrl(t.acme.orgId, '1.10.0'),
+      headers: apiHeaders(t.member, t.acme),
+    });
+    expect(gone.statusCode).toBe(404);
+  });
+
+  it('rejects a hostile archive with 422 and the reason, and stores nothing', async () => {
+    await t.services.credentials.addUser(
+      {
+        email: 'root2@agentpack.test',
+        orgId: t.acme.orgId,
+        role: 'admin',
+        password: 'pw-root-123456',
+        systemAdmin: true,
+      },
+      'test',
+    );
+    const session = await login(t.app, {
+      userId: '',
+      email: 'root2@agentpack.test',
+      password: 'pw-root-123456',
+      serviceKey: '',
+    });
+    const hostile = await readFile(
+      new URL("../corpus/failure/has a '..' segment in its name.zip", import.meta.url),
+    );
+    const upload = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/agents/node/versions/6.6.6',
+      headers: { ...session.headers, 'content-type': 'application/zip' },
+      payload: hostile,
+    });
+    expect(upload.statusCode).toBe(422);
+    expect(upload.json().message).toContain("'..' segment");
+    expect(await t.services.store.catalog.findAgentVersion('node', '6.6.6')).toBeUndefined();
+  });
+
+  it('answers 403 to an upload by someone who is not a system admin', async () => {
+    const upload = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/agents/java/versions/2.0.0',
+      headers: { ...apiHeaders(t.admin, t.acme), 'content-type': 'application/java-archive' },
+      payload: Buffer.from('PK'),
+    });
+    expect(upload.statusCode).toBe(403);
+  });
+});
