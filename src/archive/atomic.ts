@@ -29,7 +29,7 @@ export async function writeAtomically<T>(
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r').catch(() => null);
   if (handle === null) return;
   try {

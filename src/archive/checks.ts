@@ -38,7 +38,8 @@ export function checkRecords(
   for (const record of records) {
     const problem = recordProblem(record);
     if (problem !== null) throw new ArchiveError(`entry ${displayName(record.name)} ${problem}`);
-    const key = record.nameRaw.toString('latin1');
+    // Decoded names: two byte sequences that decode alike would extract to the same file anyway.
+    const key = record.name;
     if (seen.has(key)) throw new ArchiveError(`duplicate entry name ${displayName(record.name)}`);
     seen.add(key);
     checkRatio(record, limits);

@@ -3,20 +3,30 @@
  * Returns a reason, or null when the name is acceptable.
  */
 export function entryNameProblem(raw: Buffer): string | null {
-  if (raw.length === 0) return 'has an empty name';
-  if (raw.includes(0)) return 'has a NUL byte in its name';
-  if (raw.includes(0x5c)) return 'has a backslash in its name';
-  if (raw[0] === 0x2f) return 'has an absolute name';
-  if (raw.length >= 2 && raw[1] === 0x3a && isAsciiLetter(raw[0] as number))
+  const length = raw.length;
+  if (length === 0) return 'has an empty name';
+  if (raw[0] === SLASH) return 'has an absolute name';
+  if (length >= 2 && raw[1] === 0x3a && isAsciiLetter(raw[0] as number))
     return 'has an absolute name (drive letter)';
-  const segments = raw.toString('latin1').split('/');
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i];
-    if (segment === '..') return "has a '..' segment in its name";
-    if (segment === '' && i !== segments.length - 1) return 'has an empty segment in its name';
+  // One pass over the bytes, segment by segment: no string is built for a name that is fine.
+  let segmentStart = 0;
+  for (let i = 0; i <= length; i++) {
+    const byte = i < length ? (raw[i] as number) : SLASH;
+    if (byte === 0) return 'has a NUL byte in its name';
+    if (byte === BACKSLASH) return 'has a backslash in its name';
+    if (byte !== SLASH) continue;
+    const segmentLength = i - segmentStart;
+    if (segmentLength === 2 && raw[segmentStart] === DOT && raw[segmentStart + 1] === DOT)
+      return "has a '..' segment in its name";
+    if (segmentLength === 0 && i < length) return 'has an empty segment in its name';
+    segmentStart = i + 1;
   }
   return null;
 }
+
+const SLASH = 0x2f;
+const BACKSLASH = 0x5c;
+const DOT = 0x2e;
 
 function isAsciiLetter(byte: number): boolean {
   return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);

@@ -40,6 +40,7 @@ export async function prepareBase(
 /** The per-organization step: O(config + central directory), independent of the base's size. */
 export function spliceBundle(base: PreparedBase, entry: NewEntry): SplicedBundle {
   const tail = buildTail(base.structure, entry);
-  const sha256 = base.prefixHash.copy().update(tail.bytes).digest('hex');
-  return { tail, sha256, size: tail.prefixLength + tail.bytes.length };
+  const hash = base.prefixHash.copy();
+  for (const part of tail.parts) hash.update(part);
+  return { tail, sha256: hash.digest('hex'), size: tail.prefixLength + tail.length };
 }

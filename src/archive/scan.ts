@@ -17,7 +17,10 @@ import {
 import { displayName } from './names.js';
 import type { ArchiveStructure, CentralRecord } from './structure.js';
 
-/** Receives every byte of the scanned range exactly once, in order (hashing, copying). */
+/**
+ * Receives every byte of the scanned range exactly once, in order (hashing). The chunk's memory
+ * is reused for the next window: a sink must be done with it when it returns.
+ */
 export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
 
 /** Where an entry's bytes lie, as its local header says. */
@@ -48,7 +51,10 @@ const WINDOW = 4 * 1024 * 1024;
  * syscall per entry; one pass costs one per megabyte.
  */
 class ForwardReader {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
+  /** The previous window's memory, reused for the next one: fewer large allocations, less GC. */
+  private spare: Buffer | undefined;
+  private backing: Buffer | undefined;
   private bufStart = 0;
   private readPos = 0;
 
@@ -57,6 +63,27 @@ class ForwardReader {
     private readonly limit: number,
     private readonly sink: ChunkSink | undefined,
   ) {}
+
+  /** Whether the window holds [offset, offset + length) (clipped at the limit). */
+  has(offset: number, length: number): boolean {
+    return (
+      offset >= this.bufStart && this.bufStart + this.buf.length >= Math.min(offset + length, this.limit)
+    );
+  }
+
+  /** Reads until the window holds [offset, offset + length). */
+  async fill(offset: number, length: number): Promise<void> {
+    await this.bytes(offset, length);
+  }
+
+  /** The window and where `offset` sits in it: parsers read in place instead of slicing. */
+  get window(): Buffer {
+    return this.buf;
+  }
+
+  index(offset: number): number {
+    return offset - this.bufStart;
+  }
 
   /** The bytes [offset, offset + length) when the window already holds them; no await on the hot path. */
   peek(offset: number, length: number): Buffer | undefined {
@@ -81,26 +108,34 @@ class ForwardReader {
     while (this.readPos < this.limit) await this.readMore(this.limit);
   }
 
+  /**
+   * Reads the next window into one fresh buffer, with the still-needed end of the current window
+   * copied in front of it: one allocation per window, no concatenation of whole windows.
+   */
   private async readMore(keepFrom: number): Promise<void> {
     const length = Math.min(WINDOW, this.limit - this.readPos);
-    const chunk = Buffer.allocUnsafe(length);
+    const bufEnd = this.bufStart + this.buf.length;
+    const keepStart = keepFrom >= bufEnd ? bufEnd : Math.max(keepFrom, this.bufStart);
+    const carry = this.buf.subarray(keepStart - this.bufStart);
+    const need = carry.length + length;
+    const backing =
+      this.spare !== undefined && this.spare.length >= need
+        ? this.spare
+        : Buffer.allocUnsafe(Math.max(need, 2 * WINDOW));
+    const next = backing.subarray(0, need);
+    carry.copy(next, 0);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.fh.read(chunk, done, length - done, this.readPos + done);
+      const { bytesRead } = await this.fh.read(next, carry.length + done, length - done, this.readPos + done);
       if (bytesRead === 0)
         throw new ArchiveError(`archive is truncated: expected data at offset ${this.readPos + done}`);
       done += bytesRead;
     }
-    if (this.sink !== undefined) await this.sink(chunk);
-    const bufEnd = this.bufStart + this.buf.length;
-    if (keepFrom >= bufEnd) {
-      this.buf = chunk;
-      this.bufStart = this.readPos;
-    } else {
-      const keepStart = Math.max(keepFrom, this.bufStart);
-      this.buf = Buffer.concat([this.buf.subarray(keepStart - this.bufStart), chunk]);
-      this.bufStart = keepStart;
-    }
+    if (this.sink !== undefined) await this.sink(next.subarray(carry.length));
+    this.spare = this.backing;
+    this.backing = backing;
+    this.buf = next;
+    this.bufStart = keepStart;
     this.readPos += length;
   }
 }
@@ -183,22 +218,24 @@ async function readSpan(
   limit: number,
   verify: boolean,
 ): Promise<EntrySpan> {
-  if (record.localOffset + LOCAL_HEADER_SIZE > limit)
+  const offset = record.localOffset;
+  if (offset + LOCAL_HEADER_SIZE > limit)
     throw new ArchiveError(`${where(record)}: local header runs into the central directory`);
-  const fixed =
-    reader.peek(record.localOffset, LOCAL_HEADER_SIZE) ??
-    (await reader.bytes(record.localOffset, LOCAL_HEADER_SIZE));
-  if (fixed.readUInt32LE(0) !== SIG_LOCAL)
-    throw new ArchiveError(`${where(record)}: no local header at offset ${record.localOffset}`);
-  const nameLength = fixed.readUInt16LE(26);
-  const extraLength = fixed.readUInt16LE(28);
-  const headerLength = LOCAL_HEADER_SIZE + nameLength + extraLength;
-  if (record.localOffset + headerLength > limit)
+  if (!reader.has(offset, LOCAL_HEADER_SIZE)) await reader.fill(offset, LOCAL_HEADER_SIZE);
+  let window = reader.window;
+  let at = reader.index(offset);
+  if (window.readUInt32LE(at) !== SIG_LOCAL)
+    throw new ArchiveError(`${where(record)}: no local header at offset ${offset}`);
+  const headerLength = LOCAL_HEADER_SIZE + window.readUInt16LE(at + 26) + window.readUInt16LE(at + 28);
+  if (offset + headerLength > limit)
     throw new ArchiveError(`${where(record)}: local header runs into the central directory`);
-  const header =
-    reader.peek(record.localOffset, headerLength) ?? (await reader.bytes(record.localOffset, headerLength));
-  const local = compareLocalHeader(header, record);
-  const dataStart = record.localOffset + headerLength;
+  if (!reader.has(offset, headerLength)) {
+    await reader.fill(offset, headerLength);
+    window = reader.window;
+    at = reader.index(offset);
+  }
+  const local = compareLocalHeader(window, at, record);
+  const dataStart = offset + headerLength;
   const dataEnd = dataStart + record.compressedSize;
   if (dataEnd > limit) {
     throw new ArchiveError(
@@ -212,8 +249,9 @@ async function readSpan(
     );
   let end = dataEnd;
   if ((record.flags & FLAG_DESCRIPTOR) !== 0) {
-    const descriptor = reader.peek(dataEnd, 24) ?? (await reader.bytes(dataEnd, 24));
-    end += descriptorLength(descriptor, record, local.zip64);
+    if (!reader.has(dataEnd, 24)) await reader.fill(dataEnd, 24);
+    const start = reader.index(dataEnd);
+    end += descriptorLength(reader.window, start, Math.min(24, limit - dataEnd), record, local.zip64);
   }
   return { record, dataStart, end };
 }
@@ -222,14 +260,19 @@ function where(record: CentralRecord): string {
   return `entry ${displayName(record.name)}`;
 }
 
-function compareLocalHeader(header: Buffer, record: CentralRecord): { zip64: boolean } {
-  const flags = header.readUInt16LE(6);
-  const method = header.readUInt16LE(8);
-  const nameLength = header.readUInt16LE(26);
-  const name = header.subarray(LOCAL_HEADER_SIZE, LOCAL_HEADER_SIZE + nameLength);
-  const extra = header.subarray(LOCAL_HEADER_SIZE + nameLength);
-  if (!name.equals(record.nameRaw)) {
-    throw new ArchiveError(`${where(record)}: local header names it ${displayName(name.toString('utf8'))}`);
+/** Compares the local header at `window[at]` with its central record, reading in place. */
+function compareLocalHeader(window: Buffer, at: number, record: CentralRecord): { zip64: boolean } {
+  const flags = window.readUInt16LE(at + 6);
+  const method = window.readUInt16LE(at + 8);
+  const nameLength = window.readUInt16LE(at + 26);
+  const nameStart = at + LOCAL_HEADER_SIZE;
+  const nameEnd = nameStart + nameLength;
+  if (
+    nameLength !== record.nameRaw.length ||
+    window.compare(record.nameRaw, 0, nameLength, nameStart, nameEnd) !== 0
+  ) {
+    const name = window.toString('utf8', nameStart, nameEnd);
+    throw new ArchiveError(`${where(record)}: local header names it ${displayName(name)}`);
   }
   if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0)
     throw new ArchiveError(`${where(record)} is encrypted`);
@@ -243,10 +286,11 @@ function compareLocalHeader(header: Buffer, record: CentralRecord): { zip64: boo
       `${where(record)}: local header says compression method ${method}, central record says ${record.method}`,
     );
   }
-  let compressed = header.readUInt32LE(18);
-  let uncompressed = header.readUInt32LE(22);
+  let compressed = window.readUInt32LE(at + 18);
+  let uncompressed = window.readUInt32LE(at + 22);
   let zip64 = false;
   if (compressed === U32_MAX || uncompressed === U32_MAX) {
+    const extra = window.subarray(nameEnd, nameEnd + window.readUInt16LE(at + 28));
     const parsed = parseExtraFields(extra);
     if ('problem' in parsed) throw new ArchiveError(`${where(record)}: local ${parsed.problem}`);
     const field = parsed.fields.get(ZIP64_EXTRA_ID);
@@ -256,7 +300,7 @@ function compareLocalHeader(header: Buffer, record: CentralRecord): { zip64: boo
     compressed = readU64(field, 8) ?? -1;
     zip64 = true;
   }
-  const crc = header.readUInt32LE(14);
+  const crc = window.readUInt32LE(at + 14);
   const deferred = (flags & FLAG_DESCRIPTOR) !== 0;
   const agrees = (local: number, central: number) => local === central || (deferred && local === 0);
   if (!agrees(crc, record.crc32))
@@ -277,15 +321,22 @@ function compareLocalHeader(header: Buffer, record: CentralRecord): { zip64: boo
 }
 
 /** Length of the data descriptor after an entry; its values must match the central record. */
-function descriptorLength(bytes: Buffer, record: CentralRecord, zip64: boolean): number {
+function descriptorLength(
+  window: Buffer,
+  at: number,
+  available: number,
+  record: CentralRecord,
+  zip64: boolean,
+): number {
   const sizeWidth = zip64 ? 8 : 4;
-  const candidates = bytes.length >= 4 && bytes.readUInt32LE(0) === SIG_DESCRIPTOR ? [4, 0] : [0];
-  for (const start of candidates) {
-    const length = start + 4 + 2 * sizeWidth;
-    if (bytes.length < length) continue;
-    const crc = bytes.readUInt32LE(start);
-    const compressed = zip64 ? readU64(bytes, start + 4) : bytes.readUInt32LE(start + 4);
-    const uncompressed = zip64 ? readU64(bytes, start + 12) : bytes.readUInt32LE(start + 8);
+  const signed = available >= 4 && window.readUInt32LE(at) === SIG_DESCRIPTOR;
+  for (const skip of signed ? [4, 0] : [0]) {
+    const length = skip + 4 + 2 * sizeWidth;
+    if (available < length) continue;
+    const start = at + skip;
+    const crc = window.readUInt32LE(start);
+    const compressed = zip64 ? readU64(window, start + 4) : window.readUInt32LE(start + 4);
+    const uncompressed = zip64 ? readU64(window, start + 12) : window.readUInt32LE(start + 8);
     if (
       crc === record.crc32 &&
       compressed === record.compressedSize &&

@@ -19,7 +19,7 @@ import {
   ZIP64_LOCATOR_SIZE,
 } from './format.js';
 import { entryNameProblem } from './names.js';
-import type { ArchiveStructure } from './structure.js';
+import type { ArchiveStructure, CentralRecord } from './structure.js';
 
 /** What the splice needs to know about a base: its directory and where it starts. */
 export type SpliceBase = Pick<
@@ -35,7 +35,13 @@ export interface NewEntry {
 export interface Tail {
   /** How many bytes of the base come first, unchanged: everything before its central directory. */
   readonly prefixLength: number;
-  /** The new local entry, the new central directory and the end records. */
+  /**
+   * The new local entry, the new central directory and the end records, as pieces: most of it is
+   * the base's directory, shared by every bundle, so hashing or writing the pieces copies nothing.
+   */
+  readonly parts: readonly Buffer[];
+  readonly length: number;
+  /** The pieces joined (allocates; for callers that keep the tail). */
   readonly bytes: Buffer;
   /** Whether an entry at the same path left the central directory. */
   readonly replaced: boolean;
@@ -70,12 +76,35 @@ export function buildTail(base: SpliceBase, entry: NewEntry): Tail {
   const cdOffset = localOffset + local.length + entry.data.length;
   const cdSize = kept.size + central.length;
   const ends = endRecords(entryCount, cdOffset, cdSize, base.comment, base.zip64);
-  const bytes = Buffer.concat([local, entry.data, ...kept.parts, central, ends]);
-  return { prefixLength: localOffset, bytes, replaced: kept.count !== base.records.length };
+  const parts = [local, entry.data, ...kept.parts, central, ends];
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  let joined: Buffer | undefined;
+  return {
+    prefixLength: localOffset,
+    parts,
+    length,
+    get bytes() {
+      joined ??= Buffer.concat(parts, length);
+      return joined;
+    },
+    replaced: kept.count !== base.records.length,
+  };
+}
+
+/** Records by raw name, built once per directory: the per-bundle lookup must not scan 30k names. */
+const byName = new WeakMap<readonly CentralRecord[], Map<string, CentralRecord>>();
+
+function recordNamed(records: readonly CentralRecord[], nameRaw: Buffer): CentralRecord | undefined {
+  let index = byName.get(records);
+  if (index === undefined) {
+    index = new Map(records.map((record) => [record.nameRaw.toString('latin1'), record]));
+    byName.set(records, index);
+  }
+  return index.get(nameRaw.toString('latin1'));
 }
 
 function keptDirectory(base: SpliceBase, nameRaw: Buffer): { parts: Buffer[]; count: number; size: number } {
-  const replaced = base.records.find((record) => record.nameRaw.equals(nameRaw));
+  const replaced = recordNamed(base.records, nameRaw);
   const cd = base.centralDirectory;
   if (replaced === undefined) return { parts: [cd], count: base.records.length, size: cd.length };
   const parts = [
