@@ -61,7 +61,7 @@ export async function inspectArchive(path: string, options: InspectOptions = {})
       ...(options.sink === undefined ? {} : { sink: options.sink }),
     });
     if (verifyData && scan.unverified.length > 0) await verifyEntryData(fh.fd, scan.unverified);
-    const manifest = await readManifest(fh, scan.spans);
+    const manifest = await readManifest(fh, scan.manifest);
     const names = structure.records.map((record) => record.name);
     const summary: ArchiveSummary = {
       fileSize: size,
@@ -92,9 +92,8 @@ const MANIFEST_LIMIT = 1024 * 1024;
 
 async function readManifest(
   fh: import('node:fs/promises').FileHandle,
-  spans: readonly EntrySpan[],
+  span: EntrySpan | undefined,
 ): Promise<Map<string, string> | null> {
-  const span = spans.find((s) => s.record.name.toUpperCase() === 'META-INF/MANIFEST.MF');
   if (span === undefined) return null;
   const { record } = span;
   if (record.uncompressedSize > MANIFEST_LIMIT)

@@ -34,8 +34,8 @@ export interface EntrySpan {
 export interface ScanResult {
   /** Bytes before the first local header. */
   readonly preambleBytes: number;
-  /** Spans in file order. */
-  readonly spans: readonly EntrySpan[];
+  /** Where META-INF/MANIFEST.MF lies, when there is one (the only span kept: memory stays flat). */
+  readonly manifest: EntrySpan | undefined;
   /** Entries too large to check in memory on the way; the caller streams them (verifyEntryData). */
   readonly unverified: readonly EntrySpan[];
 }
@@ -152,7 +152,7 @@ export async function scanEntries(
   const limit = structure.centralDirectoryOffset;
   const ordered = inFileOrder(structure.records);
   const reader = new ForwardReader(fh, limit, options.sink);
-  const spans: EntrySpan[] = [];
+  let manifest: EntrySpan | undefined;
   const unverified: EntrySpan[] = [];
   const first = ordered[0] as CentralRecord;
   if (first.localOffset > options.maxPreambleBytes) {
@@ -168,7 +168,7 @@ export async function scanEntries(
     }
     const inScan = options.verifyData === true && record.compressedSize <= IN_SCAN_LIMIT;
     const span = await readSpan(reader, record, limit, inScan);
-    spans.push(span);
+    if (manifest === undefined && isManifest(record)) manifest = span;
     if (options.verifyData === true && !inScan) unverified.push(span);
     expected = span.end;
     previous = record;
@@ -181,9 +181,13 @@ export async function scanEntries(
   await reader.drain();
   return {
     preambleBytes: first.localOffset,
-    spans,
-    unverified: options.verifyData === true ? unverified : spans,
+    manifest,
+    unverified,
   };
+}
+
+function isManifest(record: CentralRecord): boolean {
+  return record.nameRaw.length === 20 && record.name.toUpperCase() === 'META-INF/MANIFEST.MF';
 }
 
 /** Records sorted by local offset; most writers already store them that way, so check first. */

@@ -91,14 +91,22 @@ export function buildTail(base: SpliceBase, entry: NewEntry): Tail {
   };
 }
 
-/** Records by raw name, built once per directory: the per-bundle lookup must not scan 30k names. */
-const byName = new WeakMap<readonly CentralRecord[], Map<string, CentralRecord>>();
+/**
+ * Records by raw name, built on the second lookup in the same directory: a one-off splice (the
+ * CLI) scans once, while a base that serves many organizations must not scan 30k names each time.
+ */
+const byName = new WeakMap<readonly CentralRecord[], Map<string, CentralRecord> | 'scanned-once'>();
 
 function recordNamed(records: readonly CentralRecord[], nameRaw: Buffer): CentralRecord | undefined {
-  let index = byName.get(records);
+  const index = byName.get(records);
   if (index === undefined) {
-    index = new Map(records.map((record) => [record.nameRaw.toString('latin1'), record]));
-    byName.set(records, index);
+    byName.set(records, 'scanned-once');
+    return records.find((record) => record.nameRaw.equals(nameRaw));
+  }
+  if (index === 'scanned-once') {
+    const built = new Map(records.map((record) => [record.nameRaw.toString('latin1'), record]));
+    byName.set(records, built);
+    return built.get(nameRaw.toString('latin1'));
   }
   return index.get(nameRaw.toString('latin1'));
 }
