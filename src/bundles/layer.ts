@@ -32,6 +32,11 @@ export interface BundleLayer {
   readonly service: BundleService;
   /** Adds the sample agents from `fixtures/` to the catalog when they are missing. */
   loadFixtures(): Promise<string[]>;
+  /**
+   * After a rotation: builds the organization's current bundles for every kind's latest version
+   * and removes records whose keys expired. In the background; failures go to `onError`.
+   */
+  refresh(orgId: string, onError?: (error: unknown) => void): void;
   /** Removes records of expired bundles now and then every `intervalMs` (until close). */
   startCollector(intervalMs?: number, onError?: (error: unknown) => void): void;
   close(): Promise<void>;
@@ -73,6 +78,7 @@ export function createBundleLayer(deps: BundleLayerDeps): BundleLayer {
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
   });
   let collector: NodeJS.Timeout | undefined;
+  const pending = new Set<Promise<void>>();
   return {
     catalog,
     service,
@@ -91,6 +97,18 @@ export function createBundleLayer(deps: BundleLayerDeps): BundleLayer {
       }
       return added;
     },
+    refresh(orgId, onError = () => undefined) {
+      const work = async () => {
+        for (const kind of await catalog.list()) {
+          if (kind.latest !== null) await service.current({ orgId, kind: kind.kind, version: kind.latest });
+        }
+        await service.collect({ orgId });
+      };
+      const running: Promise<void> = work()
+        .catch(onError)
+        .finally(() => pending.delete(running));
+      pending.add(running);
+    },
     startCollector(intervalMs = 10 * 60_000, onError = () => undefined) {
       if (collector !== undefined) return;
       const sweep = () => void service.collect().catch(onError);
@@ -101,6 +119,7 @@ export function createBundleLayer(deps: BundleLayerDeps): BundleLayer {
     async close() {
       if (collector !== undefined) clearInterval(collector);
       collector = undefined;
+      await Promise.allSettled(pending);
     },
   };
 }

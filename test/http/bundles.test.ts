@@ -420,3 +420,32 @@ describe('the catalog', () => {
     expect(upload.statusCode).toBe(403);
   });
 });
+
+describe('POST /api/v1/orgs/{orgId}/keys/{which}/rotate', () => {
+  it('builds the new bundle in the background, so the next download finds it ready', async () => {
+    const delta = await t.services.credentials.createOrganization('Delta', { actor: 'test' });
+    const added = await t.services.credentials.addUser(
+      { email: 'admin@delta.test', orgId: delta.orgId, role: 'admin' },
+      'test',
+    );
+    const headers = apiHeaders(
+      { userId: added.userId, email: 'admin@delta.test', password: '', serviceKey: added.serviceKey ?? '' },
+      delta,
+    );
+    const rotate = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/orgs/${delta.orgId}/keys/agent-service-key/rotate`,
+      headers,
+      payload: { graceSeconds: 0 },
+    });
+    expect(rotate.statusCode).toBe(200);
+    const layer = t.services.bundles as import('../../src/bundles/layer.js').BundleLayer;
+    await expect
+      .poll(async () => (await t.services.store.catalog.listBundles({ orgId: delta.orgId })).length)
+      .toBe(2);
+    const keys = await t.services.credentials.getKeys(delta.orgId);
+    const bundle = await layer.service.current({ orgId: delta.orgId, kind: 'java', version: 'latest' });
+    expect(bundle.built).not.toBe(true);
+    expect(JSON.parse(bundle.row.keyVersions)['agent-service-key']).toBe(keys.versions.agentServiceKey);
+  });
+});

@@ -89,6 +89,10 @@ const keys: FastifyPluginAsyncTypebox = async (app) => {
         request.body.graceSeconds,
         access.actor,
       );
+      // Regenerate this organization's bundles in the background: the next download is instant.
+      app.services.bundles?.refresh(access.orgId, (error) =>
+        request.log.warn({ err: error }, 'bundle refresh failed'),
+      );
       return result;
     },
   );
@@ -105,7 +109,11 @@ const keys: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const access = await app.requireOrgAccess(request, request.params.orgId, 'admin');
-      return credentials.endGrace(access.orgId, request.params.which, access.actor);
+      const ended = await credentials.endGrace(access.orgId, request.params.which, access.actor);
+      app.services.bundles?.refresh(access.orgId, (error) =>
+        request.log.warn({ err: error }, 'bundle refresh failed'),
+      );
+      return ended;
     },
   );
 
