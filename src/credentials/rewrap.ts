@@ -26,13 +26,37 @@ export async function rewrap(ctx: CredentialsContext, actor: Actor): Promise<Rew
     });
     return rows.length;
   });
-  ctx.log.info({ masterKeyId, rewrapped }, 'records rewrapped');
-  return { masterKeyId, rewrapped };
+  const bundles = await rewrapBundleSettings(ctx, masterKeyId);
+  ctx.log.info({ masterKeyId, rewrapped, bundles }, 'records rewrapped');
+  return { masterKeyId, rewrapped: rewrapped + bundles };
+}
+
+/** Bundle records seal their render settings (a proxy password, maybe) under the master key too. */
+async function rewrapBundleSettings(ctx: CredentialsContext, masterKeyId: string): Promise<number> {
+  const purpose = 'bundle-settings';
+  let count = 0;
+  for (const row of await ctx.store.catalog.listBundles()) {
+    if (row.settingsMasterKeyId === masterKeyId) continue;
+    const context = { ownerId: row.orgId, purpose, version: 0 };
+    const plaintext = unseal(
+      ctx.keyring,
+      { masterKeyId: row.settingsMasterKeyId, sealed: row.settingsSealed },
+      context,
+    );
+    const resealed = seal(ctx.keyring, plaintext, context);
+    await ctx.store.catalog.setBundleSettingsSealed(row.id, resealed.masterKeyId, resealed.sealed);
+    count++;
+  }
+  return count;
 }
 
 /** How many records each master key sealed. */
 export async function masterKeyUsage(ctx: CredentialsContext): Promise<Map<string, number>> {
-  return ctx.store.countByMasterKey();
+  const usage = await ctx.store.countByMasterKey();
+  for (const row of await ctx.store.catalog.listBundles()) {
+    usage.set(row.settingsMasterKeyId, (usage.get(row.settingsMasterKeyId) ?? 0) + 1);
+  }
+  return usage;
 }
 
 /** Fails at boot, not at the first request, when a record's master key is not configured. */

@@ -24,6 +24,7 @@ import links from './routes/links.js';
 import metricsRoute from './routes/metrics.js';
 import orgs from './routes/orgs.js';
 import session from './routes/session.js';
+import ui from './routes/ui.js';
 import wellKnown from './routes/well-known.js';
 
 export interface BuildAppOptions {
@@ -49,6 +50,7 @@ const ROUTES: FastifyPluginAsync[] = [
   links,
   wellKnown,
   metricsRoute,
+  ui,
   docs,
 ];
 

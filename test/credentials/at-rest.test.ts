@@ -51,6 +51,44 @@ describe.each(storeKinds)('secrets at rest (%s)', (kind) => {
     expect(user.serviceKey).toMatch(/^apu_/);
   });
 
+  it('rewraps the sealed render settings of bundle records too', async () => {
+    const acme = await h.credentials.createOrganization('Acme', { actor: 'cli:test' });
+    const sealed = h.credentials.sealOrgSecret(acme.orgId, 'bundle-settings', '{"proxy.password":"hunter2"}');
+    await h.store.catalog.insertBundle({
+      id: 'b'.repeat(64),
+      orgId: acme.orgId,
+      kind: 'java',
+      version: '1.0.0',
+      baseSha256: 'c'.repeat(64),
+      keyVersions: '{}',
+      settingsSealed: sealed.sealed,
+      settingsMasterKeyId: sealed.masterKeyId,
+      sha256: 'd'.repeat(64),
+      size: 1,
+      fileName: 'x.jar',
+      statement: '',
+      signature: '',
+      createdAt: 0,
+    });
+    const newKey = randomBytes(32);
+    const both = new Credentials({
+      store: h.store,
+      keyring: keyringFrom(newKey, [oldKey]),
+      now: () => h.clock,
+    });
+    expect(await both.rewrap('cli:test')).toMatchObject({ rewrapped: 3 });
+    const [row] = await h.store.catalog.listBundles({ orgId: acme.orgId });
+    expect(row?.settingsMasterKeyId).toBe(both.currentMasterKeyId);
+    const onlyNew = new Credentials({ store: h.store, keyring: keyringFrom(newKey) });
+    await onlyNew.checkMasterKeys();
+    expect(
+      onlyNew.unsealOrgSecret(acme.orgId, 'bundle-settings', {
+        masterKeyId: row?.settingsMasterKeyId ?? '',
+        sealed: row?.settingsSealed ?? '',
+      }),
+    ).toContain('hunter2');
+  });
+
   it('refuses to start when records are sealed under a master key that is not configured', async () => {
     await h.credentials.createOrganization('Acme', { actor: 'cli:test' });
     const stranger = new Credentials({ store: h.store, keyring: keyringFrom(randomBytes(32)) });

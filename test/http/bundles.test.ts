@@ -441,7 +441,9 @@ describe('POST /api/v1/orgs/{orgId}/keys/{which}/rotate', () => {
     expect(rotate.statusCode).toBe(200);
     const layer = t.services.bundles as import('../../src/bundles/layer.js').BundleLayer;
     await expect
-      .poll(async () => (await t.services.store.catalog.listBundles({ orgId: delta.orgId })).length)
+      .poll(async () => (await t.services.store.catalog.listBundles({ orgId: delta.orgId })).length, {
+        timeout: 30_000,
+      })
       .toBe(2);
     const keys = await t.services.credentials.getKeys(delta.orgId);
     const bundle = await layer.service.current({ orgId: delta.orgId, kind: 'java', version: 'latest' });

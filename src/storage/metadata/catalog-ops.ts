@@ -123,6 +123,14 @@ export class KyselyCatalogOps implements CatalogOps {
     return (await query.orderBy('created_at').orderBy('id').execute()).map(toBundle);
   }
 
+  async setBundleSettingsSealed(id: string, masterKeyId: string, sealed: string): Promise<void> {
+    await this.db
+      .updateTable('bundles')
+      .set({ settings_sealed: sealed, settings_master_key_id: masterKeyId })
+      .where('id', '=', id)
+      .execute();
+  }
+
   async deleteBundles(ids: readonly string[]): Promise<number> {
     let deleted = 0;
     for (let i = 0; i < ids.length; i += 500) {

@@ -51,4 +51,6 @@ export interface CatalogOps {
   findBundle(id: string): Promise<BundleRow | undefined>;
   listBundles(filter?: { orgId?: string; kind?: string; version?: string }): Promise<BundleRow[]>;
   deleteBundles(ids: readonly string[]): Promise<number>;
+  /** Re-sealed render settings (master-key rewrap). */
+  setBundleSettingsSealed(id: string, masterKeyId: string, sealed: string): Promise<void>;
 }
