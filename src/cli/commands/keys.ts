@@ -13,6 +13,7 @@ const help = `usage: agentpack keys rotate --org ID --which api-key|agent-servic
        agentpack keys end-grace --org ID --which api-key|agent-service-key [--json]
        agentpack keys show --org ID [--json]
        agentpack keys rewrap [--json]
+       agentpack keys rotate-signing [--json]
 
 rotate     mint a new version; the previous one stays valid for --grace (0, 30s, 15m, 1h,
            24h, 7d; at most 30d; default 24h), and a version still in an earlier grace
@@ -21,6 +22,9 @@ end-grace  stop the previous version now
 show       print the current keys and pending expiries (audited as key.viewed)
 rewrap     re-encrypt every stored secret under the current master key
            (AGENTPACK_MASTER_KEY; older keys in AGENTPACK_MASTER_KEYS_OLD)
+rotate-signing
+           add a new current Ed25519 signing key; older keys stay published in the
+           JWKS so statements they signed still verify
 
 --org takes an organization id or slug.`;
 
@@ -46,7 +50,37 @@ const subcommands: Record<string, (argv: string[], io: CliIo) => Promise<number>
   'end-grace': endGrace,
   show,
   rewrap,
+  'rotate-signing': rotateSigning,
 };
+
+async function rotateSigning(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, { flags: ['json'] });
+  noPositionals(args, 'rotate-signing');
+  const { openCliServices } = await import('../services.js');
+  const { services } = await openCliServices(io);
+  try {
+    const keyring = await services.signing.rotate();
+    await services.credentials.audit({
+      orgId: null,
+      actor: cliActor(io.env),
+      action: 'signing_key.rotated',
+      detail: { keyId: keyring.current.keyId, keys: keyring.keys.length },
+    });
+    if (args.options.has('json'))
+      print(
+        io.stdout,
+        JSON.stringify({ keyId: keyring.current.keyId, keys: keyring.keys.map((k) => k.keyId) }),
+      );
+    else
+      print(
+        io.stdout,
+        `signing key rotated: new key ${keyring.current.keyId}; ${keyring.keys.length} keys published in the JWKS`,
+      );
+    return 0;
+  } finally {
+    await services.close();
+  }
+}
 
 async function rotate(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, { values: ['org', 'which', 'grace'], flags: ['json'] });
