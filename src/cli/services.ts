@@ -13,12 +13,20 @@ export async function openCliServices(io: CliIo): Promise<{ services: Services; 
   return { services, layer: services.bundles as BundleLayer };
 }
 
+export interface CountProgress {
+  tick(): void;
+  /** A message on its own line (a half-drawn bar is ended first, and redrawn after it). */
+  note(message: string): void;
+  done(): void;
+}
+
 /** A count progress line: redrawn in place on a terminal, plain lines every 10% elsewhere. */
-export function countProgress(io: CliIo, label: string, total: number): { tick(): void; done(): void } {
+export function countProgress(io: CliIo, label: string, total: number): CountProgress {
   const tty = io.stderr.isTTY === true;
   let count = 0;
   let lastDraw = 0;
   let lastDecile = -1;
+  let midLine = false;
   const draw = (final: boolean) => {
     const percent = total === 0 ? 100 : Math.floor((count / total) * 100);
     if (tty) {
@@ -27,6 +35,7 @@ export function countProgress(io: CliIo, label: string, total: number): { tick()
       io.stderr.write(
         `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count}/${total} ${percent}%${final ? '\n' : ''}`,
       );
+      midLine = !final;
     } else if (final || Math.floor(percent / 10) > lastDecile) {
       lastDecile = Math.floor(percent / 10);
       io.stderr.write(`${label}: ${count}/${total} (${percent}%)\n`);
@@ -40,6 +49,11 @@ export function countProgress(io: CliIo, label: string, total: number): { tick()
         lastDraw = now;
         draw(false);
       }
+    },
+    note(message) {
+      if (midLine) io.stderr.write('\n');
+      io.stderr.write(`${message}\n`);
+      if (tty) draw(false);
     },
     done() {
       if (tty || lastDecile < 10) draw(true);

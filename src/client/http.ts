@@ -149,7 +149,8 @@ function hintFor(status: number, url: URL, session: Session, retryAfter: string 
   return undefined;
 }
 
-function parseErrorBody(body: Buffer | undefined): { code?: string; message?: string } {
+/** The `{error, message}` body the service answers errors with (fields that do not fit are left out). */
+export function parseErrorBody(body: Buffer | undefined): { code?: string; message?: string } {
   if (body === undefined || body.length === 0) return {};
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));
@@ -186,7 +187,8 @@ export function reprDigestHex(header: string | null): string | undefined {
   return bytes.length === 32 ? bytes.toString('hex') : undefined;
 }
 
-function describeFailure(error: unknown, secrets: readonly string[]): string {
+/** One line for a connection-level failure: the errno explained when it is a common one. */
+export function describeFailure(error: unknown, secrets: readonly string[]): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   const known: Record<string, string> = {

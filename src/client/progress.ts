@@ -26,11 +26,30 @@ const REDRAW_MS = 100;
 const PLAIN_INTERVAL_MS = 5000;
 const BAR_WIDTH = 20;
 
+/** How plain lines name the transfer: `downloading X` ... `downloaded N in S s`. */
+export interface TransferWords {
+  readonly starting: string;
+  readonly resuming: string;
+  readonly finished: string;
+}
+
+export const DOWNLOAD_WORDS: TransferWords = {
+  starting: 'downloading',
+  resuming: 'resuming',
+  finished: 'downloaded',
+};
+export const UPLOAD_WORDS: TransferWords = {
+  starting: 'uploading',
+  resuming: 'resuming the upload of',
+  finished: 'uploaded',
+};
+
 export function createProgress(
   stream: Writable & { isTTY?: boolean },
   now: () => number = () => performance.now(),
+  words: TransferWords = DOWNLOAD_WORDS,
 ): ProgressSink {
-  return stream.isTTY === true ? new TerminalProgress(stream, now) : new PlainProgress(stream, now);
+  return stream.isTTY === true ? new TerminalProgress(stream, now) : new PlainProgress(stream, now, words);
 }
 
 abstract class Transfer implements ProgressSink {
@@ -133,14 +152,22 @@ class PlainProgress extends Transfer {
   private lastLine = 0;
   private lastTenth = 0;
 
+  constructor(
+    stream: Writable,
+    now: () => number,
+    private readonly words: TransferWords,
+  ) {
+    super(stream, now);
+  }
+
   protected started(): void {
     this.lastLine = this.now();
     this.lastTenth = Math.floor((this.percent() ?? 0) / 10);
     const size = this.total === undefined ? 'size unknown' : formatBytes(this.total);
     this.stream.write(
       this.offset > 0
-        ? `resuming ${this.name} at ${formatBytes(this.offset)} (${size})\n`
-        : `downloading ${this.name} (${size})\n`,
+        ? `${this.words.resuming} ${this.name} at ${formatBytes(this.offset)} (${size})\n`
+        : `${this.words.starting} ${this.name} (${size})\n`,
     );
   }
 
@@ -159,7 +186,7 @@ class PlainProgress extends Transfer {
   finish(): void {
     const seconds = (this.now() - this.startedAt) / 1000;
     this.stream.write(
-      `downloaded ${formatBytes(this.received)} in ${seconds.toFixed(1)} s (${formatBytes(this.rate())}/s)\n`,
+      `${this.words.finished} ${formatBytes(this.received)} in ${seconds.toFixed(1)} s (${formatBytes(this.rate())}/s)\n`,
     );
   }
 

@@ -6,12 +6,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKey, publicKeyPem } from '../../src/bundles/signing-keys.js';
-import { runCli } from '../../src/cli/run.js';
+import { runCaptured } from '../helpers/cli.js';
 import { type FakeBundle, FakeBundleServer } from '../helpers/fake-bundle-server.js';
 
 const exec = promisify(execFile);
@@ -48,25 +47,8 @@ async function freshDir(): Promise<string> {
 }
 
 /** Runs the CLI in-process with captured output; `tty` makes stderr claim to be a terminal. */
-async function cli(argv: string[], options: { env?: NodeJS.ProcessEnv; cwd: string; tty?: boolean }) {
-  const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), { isTTY: options.tty === true });
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await runCli(argv, {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    env: options.env ?? {},
-    cwd: options.cwd,
-  });
-  return { code, stdout: out, stderr: err };
+function cli(argv: string[], options: { env?: NodeJS.ProcessEnv; cwd: string; tty?: boolean }) {
+  return runCaptured(argv, options);
 }
 
 function okLine(file: string, bundle: FakeBundle, status = 'OK'): string {

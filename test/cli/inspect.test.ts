@@ -2,10 +2,9 @@ import { readdirSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run.js';
+import { runCaptured } from '../helpers/cli.js';
 import { requireJava, runTool, signJar } from '../helpers/java.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,19 +25,8 @@ afterAll(async () => {
 });
 
 /** Runs the CLI in-process with captured output. */
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await runCli(argv, { stdout, stderr, stdin: new PassThrough(), env, cwd: dir });
-  return { code, stdout: out, stderr: err };
+function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCaptured(argv, { env, cwd: dir });
 }
 
 /** The summary's rows as name -> value. */

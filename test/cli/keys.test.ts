@@ -144,7 +144,7 @@ describe('agentpack keys rewrap', () => {
 
   it('refuses an unknown subcommand', async () => {
     expect((await cli(['keys', 'delete'], env)).stderr).toBe(
-      "agentpack: keys: unknown subcommand 'delete' (expected rotate, end-grace, show, rewrap)\n",
+      "agentpack: keys: unknown subcommand 'delete' (expected rotate, end-grace, show, rewrap, rotate-signing)\n",
     );
   });
 });

@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runCli } from '../../src/cli/run.js';
 import { API_KEY, SECRET_PARTS, SERVICE_KEY } from '../fixtures/keys.js';
+import { runCaptured } from '../helpers/cli.js';
 import { requireJava, runJavaAgent, runTool } from '../helpers/java.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,20 +44,8 @@ afterAll(async () => {
 });
 
 /** Runs the CLI in-process with captured output; the data dir is a temp dir. */
-async function cli(argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const env = { AGENTPACK_DATA_DIR: dataDir };
-  const code = await runCli(argv, { stdout, stderr, stdin: new PassThrough(), env, cwd: dir });
-  return { code, stdout: out, stderr: err };
+function cli(argv: string[]) {
+  return runCaptured(argv, { env: { AGENTPACK_DATA_DIR: dataDir }, cwd: dir });
 }
 
 function expectNoSecret(text: string): void {

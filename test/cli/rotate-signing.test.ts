@@ -1,11 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run.js';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/services.js';
+import { runCaptured } from '../helpers/cli.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -15,21 +14,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c.toString()));
-  stderr.on('data', (c: Buffer) => err.push(c.toString()));
-  const code = await runCli(args, {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    env: { AGENTPACK_DATA_DIR: dir },
-    cwd: dir,
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+function cli(args: string[]) {
+  return runCaptured(args, { env: { AGENTPACK_DATA_DIR: dir }, cwd: dir });
 }
 
 describe('agentpack keys rotate-signing', () => {

@@ -6,7 +6,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,7 @@ import {
   publicKeyPem,
   type SigningKey,
 } from '../../src/bundles/signing-keys.js';
-import { runCli } from '../../src/cli/run.js';
+import { runCaptured } from '../helpers/cli.js';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -38,19 +37,8 @@ afterAll(async () => {
 });
 
 /** Runs the CLI in-process with captured output. */
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await runCli(argv, { stdout, stderr, stdin: new PassThrough(), env, cwd: dir });
-  return { code, stdout: out, stderr: err };
+function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCaptured(argv, { env, cwd: dir });
 }
 
 /** A bundle beside its `.sha256` and `.sig`, as downloaded from the service. */

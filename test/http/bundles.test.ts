@@ -24,6 +24,20 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** A fresh organization (rotations in it cannot disturb other tests) and API headers of one user. */
+async function organizationWithUser(name: string, role: 'admin' | 'member') {
+  const org = await t.services.credentials.createOrganization(name, { actor: 'test' });
+  const email = `${role}@${org.slug}.test`;
+  const added = await t.services.credentials.addUser({ email, orgId: org.orgId, role }, 'test');
+  return {
+    org,
+    headers: apiHeaders(
+      { userId: added.userId, email, password: '', serviceKey: added.serviceKey ?? '' },
+      org,
+    ),
+  };
+}
+
 async function unzipText(bytes: Buffer, entry: string): Promise<string> {
   const file = join(work, `b-${createHash('sha256').update(bytes).digest('hex').slice(0, 8)}.zip`);
   await writeFile(file, bytes);
@@ -148,6 +162,51 @@ describe('GET /api/v1/orgs/{orgId}/agents/{kind}/{version}/bundle', () => {
     expect(verified.stdout).toContain('Signature Verified Successfully');
   });
 
+  it('still verifies an older statement after the signing key rotates, with the key its key-id names', async () => {
+    const headers = apiHeaders(t.member, t.acme);
+    const statement = await t.app.inject({
+      method: 'GET',
+      url: `${bundleUrl(t.acme.orgId)}.sha256`,
+      headers,
+    });
+    const signature = await t.app.inject({ method: 'GET', url: `${bundleUrl(t.acme.orgId)}.sig`, headers });
+    const keyId = /^# key-id: (\S+)$/m.exec(statement.body)?.[1] ?? '';
+    await t.services.signing.rotate();
+    const current = await t.app.inject({ method: 'GET', url: '/.well-known/agentpack/signing-key.pem' });
+    expect(current.headers['key-id']).not.toBe(keyId);
+    const byId = await t.app.inject({
+      method: 'GET',
+      url: `/.well-known/agentpack/signing-keys/${keyId}.pem`,
+    });
+    expect(byId.statusCode).toBe(200);
+    const dir = await mkdtemp(join(work, 'rotated-'));
+    await writeFile(join(dir, 'bundle.sha256'), statement.rawPayload);
+    await writeFile(join(dir, 'bundle.sig'), signature.rawPayload);
+    await writeFile(join(dir, 'key.pem'), byId.rawPayload);
+    const verified = await run(
+      'openssl',
+      [
+        'pkeyutl',
+        '-verify',
+        '-pubin',
+        '-inkey',
+        'key.pem',
+        '-rawin',
+        '-in',
+        'bundle.sha256',
+        '-sigfile',
+        'bundle.sig',
+      ],
+      { cwd: dir },
+    );
+    expect(verified.stdout).toContain('Signature Verified Successfully');
+    const unknown = await t.app.inject({
+      method: 'GET',
+      url: '/.well-known/agentpack/signing-keys/0000000000000000.pem',
+    });
+    expect(unknown.statusCode).toBe(404);
+  });
+
   it('answers 404 for another organization, an unknown kind or version, and 400 for a malformed id', async () => {
     const headers = apiHeaders(t.member, t.acme);
     expect((await t.app.inject({ method: 'GET', url: bundleUrl(t.other.orgId), headers })).statusCode).toBe(
@@ -259,15 +318,7 @@ describe('POST /api/v1/orgs/{orgId}/agents/{kind}/{version}/links and GET /dl/{t
   });
 
   it('keeps serving the old keys through a link during the grace period, then answers 410 and collects the record', async () => {
-    const gamma = await t.services.credentials.createOrganization('Gamma', { actor: 'test' });
-    const added = await t.services.credentials.addUser(
-      { email: 'ci@gamma.test', orgId: gamma.orgId, role: 'member' },
-      'test',
-    );
-    const headers = apiHeaders(
-      { userId: added.userId, email: 'ci@gamma.test', password: '', serviceKey: added.serviceKey ?? '' },
-      gamma,
-    );
+    const { org: gamma, headers } = await organizationWithUser('Gamma', 'member');
     const created = await t.app.inject({
       method: 'POST',
       url: `/api/v1/orgs/${gamma.orgId}/agents/java/latest/links`,
@@ -423,15 +474,7 @@ describe('the catalog', () => {
 
 describe('POST /api/v1/orgs/{orgId}/keys/{which}/rotate', () => {
   it('builds the new bundle in the background, so the next download finds it ready', async () => {
-    const delta = await t.services.credentials.createOrganization('Delta', { actor: 'test' });
-    const added = await t.services.credentials.addUser(
-      { email: 'admin@delta.test', orgId: delta.orgId, role: 'admin' },
-      'test',
-    );
-    const headers = apiHeaders(
-      { userId: added.userId, email: 'admin@delta.test', password: '', serviceKey: added.serviceKey ?? '' },
-      delta,
-    );
+    const { org: delta, headers } = await organizationWithUser('Delta', 'admin');
     const rotate = await t.app.inject({
       method: 'POST',
       url: `/api/v1/orgs/${delta.orgId}/keys/agent-service-key/rotate`,

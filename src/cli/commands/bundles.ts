@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { UsageError } from '../../errors.js';
 import { parseArgs, stringOption } from '../args.js';
 import type { Command } from '../io.js';
@@ -7,7 +8,8 @@ import { countProgress, openCliServices } from '../services.js';
 const help = `usage: agentpack bundles rebuild [--org ID|SLUG] [--kind K] [--version V|latest] [--json]
 Builds (and signs) the current bundle of every organization for every kind (or the ones given),
 so the first download after a rotation is instant; then removes records of bundles whose keys
-have expired. Shows a progress bar on a terminal and a summary at the end.`;
+have expired. Shows a progress bar on a terminal and a summary at the end. Ctrl-C stops after
+the organization at hand and prints what was done (exit 130); running it again carries on.`;
 
 export const run: Command = async (argv, io) => {
   const [sub, ...rest] = argv;
@@ -35,44 +37,73 @@ export const run: Command = async (argv, io) => {
     for (const kind of kinds) await layer.catalog.resolve(kind.kind, version);
     const started = performance.now();
     const progress = countProgress(io, 'rebuilding bundles', orgs.length * kinds.length);
+    // Ctrl-C: finish the organization at hand (each bundle record is written whole), then stop
+    // and report; a second Ctrl-C ends the process at once (the default again).
+    let interrupted = false;
+    const onInterrupt = () => {
+      interrupted = true;
+      progress.note('stopping after the current organization (Ctrl-C again to stop at once)');
+    };
+    process.once('SIGINT', onInterrupt);
     let built = 0;
     let current = 0;
+    let orgsDone = 0;
     const failures: string[] = [];
-    for (const org of orgs) {
-      if (org === null) continue;
-      for (const kind of kinds) {
-        try {
-          const bundle = await layer.service.current({ orgId: org.orgId, kind: kind.kind, version });
-          if (bundle.built === true) built++;
-          else current++;
-        } catch (error) {
-          failures.push(`${org.slug} ${kind.kind}: ${(error as Error).message}`);
+    try {
+      for (const org of orgs) {
+        if (interrupted) break;
+        if (org === null) continue;
+        for (const kind of kinds) {
+          try {
+            const bundle = await layer.service.current({ orgId: org.orgId, kind: kind.kind, version });
+            if (bundle.built === true) built++;
+            else current++;
+          } catch (error) {
+            failures.push(`${org.slug} ${kind.kind}: ${(error as Error).message}`);
+          }
+          progress.tick();
         }
-        progress.tick();
+        orgsDone++;
+        // Lets a pending Ctrl-C be seen between organizations even when every build is quick.
+        await yieldToEvents();
       }
+    } finally {
+      process.off('SIGINT', onInterrupt);
     }
     progress.done();
-    const collected = await layer.service.collect(
-      orgRef === undefined ? {} : { orgId: (orgs[0] as { orgId: string }).orgId },
-    );
+    const collected = interrupted
+      ? 0
+      : await layer.service.collect(
+          orgRef === undefined ? {} : { orgId: (orgs[0] as { orgId: string }).orgId },
+        );
     const seconds = (performance.now() - started) / 1000;
     const summary = {
       organizations: orgs.length,
+      organizationsDone: orgsDone,
       kinds: kinds.map((k) => k.kind),
       built,
       alreadyCurrent: current,
       failed: failures.length,
       collected,
+      interrupted,
       seconds: Number(seconds.toFixed(2)),
     };
     if (args.options.has('json')) print(io.stdout, JSON.stringify(summary));
     else {
+      const scope = interrupted
+        ? `interrupted after ${orgsDone} of ${orgs.length} organizations: rebuilt`
+        : 'rebuilt';
+      const what = interrupted ? '' : ` for ${orgs.length} organizations and ${kinds.length} kinds`;
+      const after = interrupted
+        ? '; expired bundles were not collected; run it again to finish (current bundles are skipped)'
+        : `; removed ${collected} expired`;
       print(
         io.stdout,
-        `rebuilt ${built} bundles (${current} already current) for ${orgs.length} organizations and ${kinds.length} kinds in ${seconds.toFixed(1)} s; removed ${collected} expired`,
+        `${scope} ${built} bundles (${current} already current)${what} in ${seconds.toFixed(1)} s${after}`,
       );
       for (const failure of failures) print(io.stderr, `agentpack: ${failure}`);
     }
+    if (interrupted) return 130;
     return failures.length > 0 ? 1 : 0;
   } finally {
     await services.close();

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { jwksDocument, publicKeyPem } from '../../bundles/signing-keys.js';
+import { NotFoundError } from '../../errors.js';
+import { errorResponses } from '../schemas/common.js';
 
 const CACHE = 'public, max-age=300';
 
@@ -25,6 +27,30 @@ const wellKnown: FastifyPluginAsyncTypebox = async (app) => {
         .header('cache-control', CACHE)
         .header('key-id', current.keyId)
         .send(publicKeyPem(current.publicKey));
+    },
+  );
+
+  app.get(
+    '/.well-known/agentpack/signing-keys/:keyId.pem',
+    {
+      schema: {
+        tags: ['signing'],
+        summary:
+          'One signing public key by id, current or retired (SPKI PEM): the key a statement names in its key-id line',
+        params: Type.Object({
+          keyId: Type.String({ pattern: '^[0-9a-f]{16}$', description: '16 hex digits' }),
+        }),
+        produces: ['application/x-pem-file'],
+        response: { 200: Type.String({ description: 'PEM' }), ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const key = (await signing.publicKeys()).find((k) => k.keyId === request.params.keyId);
+      if (key === undefined) throw new NotFoundError(`no signing key ${request.params.keyId}`);
+      return reply
+        .type('application/x-pem-file')
+        .header('cache-control', CACHE)
+        .send(publicKeyPem(key.publicKey));
     },
   );
 
