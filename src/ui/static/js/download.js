@@ -214,7 +214,17 @@ function setUp(panel) {
           el(
             'li',
             {},
-            el('a', { href: KEY_PATH, download: 'signing-key.pem' }, 'signing-key.pem (public key)'),
+            // The key that signed this statement (it may be older than the current one).
+            el(
+              'a',
+              {
+                href: statement.keyId
+                  ? `/.well-known/agentpack/signing-keys/${statement.keyId}.pem`
+                  : KEY_PATH,
+                download: 'signing-key.pem',
+              },
+              'signing-key.pem (public key)',
+            ),
           ),
         ),
         el('p', { className: 'hint' }, '1. Check the digest of the file:'),
@@ -291,7 +301,12 @@ function parseStatement(text) {
     const match = /^# ([a-z-]+): (.*)$/.exec(line);
     if (match !== null) fields[match[1]] = match[2];
   }
-  return { sha256, fileName: rest.join('  ').replace(/^\*/, ''), version: fields.version ?? null };
+  return {
+    sha256,
+    fileName: rest.join('  ').replace(/^\*/, ''),
+    version: fields.version ?? null,
+    keyId: /^[0-9a-f]{16}$/.test(fields['key-id'] ?? '') ? fields['key-id'] : null,
+  };
 }
 
 function codeBlock(text) {
