@@ -68,6 +68,23 @@ describe('GET /api/v1/orgs/{orgId}/agents/{kind}/{version}/bundle', () => {
     expect(config).toContain(`api.service_key=${t.acme.agent.serviceKey}`);
   });
 
+  it('builds a bundle once when the first requests for it arrive together, and serves the same bytes to all', async () => {
+    const { org, headers } = await organizationWithUser('Epsilon', 'member');
+    const builds = async () => {
+      const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      return Number(/^agentpack_bundle_builds_total (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+    };
+    const before = await builds();
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => t.app.inject({ method: 'GET', url: bundleUrl(org.orgId), headers })),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(8).fill(200));
+    expect(new Set(responses.map((r) => createHash('sha256').update(r.rawPayload).digest('hex'))).size).toBe(
+      1,
+    );
+    expect((await builds()) - before).toBe(1);
+  });
+
   it('answers 304 to If-None-Match with the current ETag, and HEAD without a body', async () => {
     const first = await t.app.inject({
       method: 'HEAD',
