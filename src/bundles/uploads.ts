@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { AgentpackError } from '../errors.js';
 
 export class PayloadTooLargeError extends AgentpackError {
@@ -14,6 +15,8 @@ export class PayloadTooLargeError extends AgentpackError {
 /**
  * Spools an upload to a private temp file, counting bytes as they arrive so an oversized body
  * is cut off at the limit instead of filling the disk. Returns the path; the caller removes it.
+ * Over the limit the rest of the body is discarded, not torn down, so the client still gets
+ * the 413 (the route closes the connection after it).
  */
 export async function spoolUpload(
   source: Readable,
@@ -22,23 +25,43 @@ export async function spoolUpload(
 ): Promise<{ path: string; size: number; sha256: string }> {
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
   const path = join(tmpDir, `upload-${randomBytes(8).toString('hex')}`);
-  const fh = await open(path, 'wx', 0o600);
-  let size = 0;
   const hash = createHash('sha256');
-  try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+  let size = 0;
+  const file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
       size += chunk.length;
-      if (size > maxBytes) throw new PayloadTooLargeError(maxBytes);
+      if (size > maxBytes) return done(new PayloadTooLargeError(maxBytes));
       hash.update(chunk);
-      let done = 0;
-      while (done < chunk.length) done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
-    }
-    await fh.close();
+      done(null, chunk);
+    },
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let ended = false;
+      const fail = (error: unknown) => {
+        source.unpipe(counter);
+        source.resume();
+        file.destroy();
+        reject(error);
+      };
+      source.once('end', () => {
+        ended = true;
+      });
+      source.once('close', () => {
+        if (!ended)
+          fail(new AgentpackError('UPLOAD_ABORTED', 'the upload was interrupted before it ended', 400));
+      });
+      source.once('error', fail);
+      counter.once('error', fail);
+      file.once('error', fail);
+      file.once('close', () => (ended ? resolve() : undefined));
+      source.pipe(counter).pipe(file);
+    });
     return { path, size, sha256: hash.digest('hex') };
   } catch (error) {
-    await fh.close().catch(() => undefined);
+    await new Promise<void>((resolve) => (file.closed ? resolve() : file.once('close', () => resolve())));
     await unlink(path).catch(() => undefined);
-    if (!source.destroyed) source.destroy();
     throw error;
   }
 }

@@ -511,3 +511,55 @@ describe('POST /api/v1/orgs/{orgId}/keys/{which}/rotate', () => {
     expect(JSON.parse(bundle.row.keyVersions)['agent-service-key']).toBe(keys.versions.agentServiceKey);
   });
 });
+
+describe('POST /api/v1/agents/{kind}/versions/{version} with a size limit', () => {
+  it('answers 413 for an upload over the limit, declared or streamed, and stores nothing', async () => {
+    const small = await createTestApp({ env: { AGENTPACK_MAX_ARCHIVE_BYTES: '16384' } });
+    try {
+      await small.services.credentials.addUser(
+        {
+          email: 'root@small.test',
+          orgId: small.acme.orgId,
+          role: 'admin',
+          password: 'pw-root-123456',
+          systemAdmin: true,
+        },
+        'test',
+      );
+      const session = await login(small.app, {
+        userId: '',
+        email: 'root@small.test',
+        password: 'pw-root-123456',
+        serviceKey: '',
+      });
+      const jar = Buffer.concat([
+        await readFile(new URL('../../fixtures/java-agent/agentpack-java-agent.jar', import.meta.url)),
+        Buffer.alloc(20_000),
+      ]);
+      const declared = await small.app.inject({
+        method: 'POST',
+        url: '/api/v1/agents/java/versions/3.0.0',
+        headers: { ...session.headers, 'content-type': 'application/java-archive' },
+        payload: jar,
+      });
+      expect(declared.statusCode).toBe(413);
+      expect(declared.json().message).toMatch(/16384 bytes/);
+      const { Readable } = await import('node:stream');
+      const streamed = await small.app.inject({
+        method: 'POST',
+        url: '/api/v1/agents/java/versions/3.0.1',
+        headers: {
+          ...session.headers,
+          'content-type': 'application/java-archive',
+          'transfer-encoding': 'chunked',
+        },
+        payload: Readable.from([jar.subarray(0, 10_000), jar.subarray(10_000)]),
+      });
+      expect(streamed.statusCode).toBe(413);
+      expect(await small.services.store.catalog.findAgentVersion('java', '3.0.0')).toBeUndefined();
+      expect(await small.services.store.catalog.findAgentVersion('java', '3.0.1')).toBeUndefined();
+    } finally {
+      await small.close();
+    }
+  });
+});

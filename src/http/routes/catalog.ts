@@ -79,15 +79,21 @@ const catalog: FastifyPluginAsyncTypebox = async (app) => {
       const layer = bundleLayer(app);
       const declared = Number(request.headers['content-length'] ?? Number.NaN);
       if (Number.isFinite(declared) && declared > app.services.config.limits.maxArchiveBytes) {
-        (request.body as Readable).resume();
+        // The body is not read: answer, then close the connection.
+        reply.header('connection', 'close');
         throw new PayloadTooLargeError(app.services.config.limits.maxArchiveBytes);
       }
-      const row = await layer.catalog.add(
-        request.params.kind,
-        request.params.version,
-        request.body as Readable,
-        `user:${principal.user.email}`,
-      );
+      const row = await layer.catalog
+        .add(
+          request.params.kind,
+          request.params.version,
+          request.body as Readable,
+          `user:${principal.user.email}`,
+        )
+        .catch((error: unknown) => {
+          if (error instanceof PayloadTooLargeError) reply.header('connection', 'close');
+          throw error;
+        });
       await app.services.credentials.audit({
         orgId: null,
         actor: `user:${principal.user.email}`,
