@@ -36,6 +36,7 @@ const sections = [
       }),
   },
   { id: 'memory', run: (ctx) => benchPeakMemory(ctx) },
+  { id: 'service', run: async (ctx) => (await import('./service.mjs')).benchService(ctx) },
   {
     id: 'credentials',
     skip: () =>
