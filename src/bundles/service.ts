@@ -241,9 +241,10 @@ export class BundleService {
       createdAt: this.deps.now(),
     };
     await this.deps.ops.insertBundle(row);
-    // Another instance may have recorded the same identity first: serve what is stored.
+    // Another instance may have recorded the same identity first: serve what is stored. The
+    // tail is not joined and cached here: a rebuild of many organizations never serves them, and
+    // the first download rebuilds it in about a millisecond.
     const stored = (await this.deps.ops.findBundle(id)) ?? row;
-    if (stored.sha256 === spliced.sha256) this.rememberTail(id, spliced.tail.bytes);
     this.deps.metrics?.built(Number(process.hrtime.bigint() - started) / 1e9);
     return { row: stored, kind, base, built: true };
   }
