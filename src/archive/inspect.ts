@@ -2,7 +2,6 @@ import { open } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import { ArchiveError } from '../errors.js';
 import { checkRecords } from './checks.js';
-import { verifyEntryData } from './data.js';
 import { METHOD_DEFLATED } from './format.js';
 import { type ArchiveLimits, defaultLimits } from './limits.js';
 import { parseManifestMainSection, signatureFiles } from './manifest.js';
@@ -60,7 +59,11 @@ export async function inspectArchive(path: string, options: InspectOptions = {})
       verifyData,
       ...(options.sink === undefined ? {} : { sink: options.sink }),
     });
-    if (verifyData && scan.unverified.length > 0) await verifyEntryData(fh.fd, scan.unverified);
+    if (verifyData && scan.unverified.length > 0) {
+      // yauzl streams the entries too large to inflate in memory; loaded only when there are any.
+      const { verifyEntryData } = await import('./data.js');
+      await verifyEntryData(fh.fd, scan.unverified);
+    }
     const manifest = await readManifest(fh, scan.manifest);
     const names = structure.records.map((record) => record.name);
     const summary: ArchiveSummary = {
