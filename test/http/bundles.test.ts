@@ -24,6 +24,16 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** Signs in a new system admin of `app`'s Acme organization. */
+async function systemAdminSession(app: TestApp, email: string) {
+  const password = 'pw-root-123456';
+  await app.services.credentials.addUser(
+    { email, orgId: app.acme.orgId, role: 'admin', password, systemAdmin: true },
+    'test',
+  );
+  return login(app.app, { userId: '', email, password, serviceKey: '' });
+}
+
 /** A fresh organization (rotations in it cannot disturb other tests) and API headers of one user. */
 async function organizationWithUser(name: string, role: 'admin' | 'member') {
   const org = await t.services.credentials.createOrganization(name, { actor: 'test' });
@@ -393,22 +403,7 @@ describe('the catalog', () => {
   });
 
   it('accepts an upload from a system admin, and latest follows the highest version', async () => {
-    await t.services.credentials.addUser(
-      {
-        email: 'root@agentpack.test',
-        orgId: t.acme.orgId,
-        role: 'admin',
-        password: 'pw-root-123456',
-        systemAdmin: true,
-      },
-      'test',
-    );
-    const session = await login(t.app, {
-      userId: '',
-      email: 'root@agentpack.test',
-      password: 'pw-root-123456',
-      serviceKey: '',
-    });
+    const session = await systemAdminSession(t, 'root@agentpack.test');
     const jar = await readFile(
       new URL('../../fixtures/java-agent/agentpack-java-agent.jar', import.meta.url),
     );
@@ -448,22 +443,7 @@ describe('the catalog', () => {
   });
 
   it('rejects a hostile archive with 422 and the reason, and stores nothing', async () => {
-    await t.services.credentials.addUser(
-      {
-        email: 'root2@agentpack.test',
-        orgId: t.acme.orgId,
-        role: 'admin',
-        password: 'pw-root-123456',
-        systemAdmin: true,
-      },
-      'test',
-    );
-    const session = await login(t.app, {
-      userId: '',
-      email: 'root2@agentpack.test',
-      password: 'pw-root-123456',
-      serviceKey: '',
-    });
+    const session = await systemAdminSession(t, 'root2@agentpack.test');
     const hostile = await readFile(
       new URL("../corpus/failure/has a '..' segment in its name.zip", import.meta.url),
     );
@@ -516,22 +496,7 @@ describe('POST /api/v1/agents/{kind}/versions/{version} with a size limit', () =
   it('answers 413 for an upload over the limit, declared or streamed, and stores nothing', async () => {
     const small = await createTestApp({ env: { AGENTPACK_MAX_ARCHIVE_BYTES: '16384' } });
     try {
-      await small.services.credentials.addUser(
-        {
-          email: 'root@small.test',
-          orgId: small.acme.orgId,
-          role: 'admin',
-          password: 'pw-root-123456',
-          systemAdmin: true,
-        },
-        'test',
-      );
-      const session = await login(small.app, {
-        userId: '',
-        email: 'root@small.test',
-        password: 'pw-root-123456',
-        serviceKey: '',
-      });
+      const session = await systemAdminSession(small, 'root@small.test');
       const jar = Buffer.concat([
         await readFile(new URL('../../fixtures/java-agent/agentpack-java-agent.jar', import.meta.url)),
         Buffer.alloc(20_000),
