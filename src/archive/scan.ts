@@ -71,11 +71,6 @@ class ForwardReader {
     );
   }
 
-  /** Reads until the window holds [offset, offset + length). */
-  async fill(offset: number, length: number): Promise<void> {
-    await this.bytes(offset, length);
-  }
-
   /** The window and where `offset` sits in it: parsers read in place instead of slicing. */
   get window(): Buffer {
     return this.buf;
@@ -225,7 +220,7 @@ async function readSpan(
   const offset = record.localOffset;
   if (offset + LOCAL_HEADER_SIZE > limit)
     throw new ArchiveError(`${where(record)}: local header runs into the central directory`);
-  if (!reader.has(offset, LOCAL_HEADER_SIZE)) await reader.fill(offset, LOCAL_HEADER_SIZE);
+  if (!reader.has(offset, LOCAL_HEADER_SIZE)) await reader.bytes(offset, LOCAL_HEADER_SIZE);
   let window = reader.window;
   let at = reader.index(offset);
   if (window.readUInt32LE(at) !== SIG_LOCAL)
@@ -234,7 +229,7 @@ async function readSpan(
   if (offset + headerLength > limit)
     throw new ArchiveError(`${where(record)}: local header runs into the central directory`);
   if (!reader.has(offset, headerLength)) {
-    await reader.fill(offset, headerLength);
+    await reader.bytes(offset, headerLength);
     window = reader.window;
     at = reader.index(offset);
   }
@@ -253,7 +248,7 @@ async function readSpan(
     );
   let end = dataEnd;
   if ((record.flags & FLAG_DESCRIPTOR) !== 0) {
-    if (!reader.has(dataEnd, 24)) await reader.fill(dataEnd, 24);
+    if (!reader.has(dataEnd, 24)) await reader.bytes(dataEnd, 24);
     const start = reader.index(dataEnd);
     end += descriptorLength(reader.window, start, Math.min(24, limit - dataEnd), record, local.zip64);
   }

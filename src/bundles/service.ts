@@ -164,8 +164,7 @@ export class BundleService {
         valid = await this.validVersions(row.orgId);
         validByOrg.set(row.orgId, valid);
       }
-      const versions = JSON.parse(row.keyVersions) as Record<string, number>;
-      if (!WHICH.every((which) => valid.has(`${which}:${versions[which]}`))) dead.push(row.id);
+      if (!embedsOnly(row, valid)) dead.push(row.id);
     }
     for (const id of dead) this.forgetTail(id);
     return dead.length === 0 ? 0 : this.deps.ops.deleteBundles(dead);
@@ -184,10 +183,7 @@ export class BundleService {
         kind: kind.kind,
         version: base.version,
         baseSha256: base.sha256,
-        templateSha256: createHash('sha256')
-          .update(JSON.stringify([kind.target, kind.format]))
-          .update(kind.templateSource)
-          .digest('hex'),
+        templateSha256: templateDigest(kind),
         keyVersions,
         settings: { ...settings, 'api.url': this.deps.publicUrl },
       },
@@ -318,9 +314,7 @@ export class BundleService {
   }
 
   private async stillValid(row: BundleRow): Promise<boolean> {
-    const valid = await this.validVersions(row.orgId);
-    const versions = JSON.parse(row.keyVersions) as Record<string, number>;
-    return WHICH.every((which) => valid.has(`${which}:${versions[which]}`));
+    return embedsOnly(row, await this.validVersions(row.orgId));
   }
 
   private async validVersions(orgId: string): Promise<Set<string>> {
@@ -357,6 +351,27 @@ export class BundleService {
     this.tails.delete(id);
     this.tailBytes -= old.length;
   }
+}
+
+/** Kinds are loaded once and never change in a process: hash each template once, not per download. */
+const templateDigests = new WeakMap<AgentKind, string>();
+
+function templateDigest(kind: AgentKind): string {
+  let digest = templateDigests.get(kind);
+  if (digest === undefined) {
+    digest = createHash('sha256')
+      .update(JSON.stringify([kind.target, kind.format]))
+      .update(kind.templateSource)
+      .digest('hex');
+    templateDigests.set(kind, digest);
+  }
+  return digest;
+}
+
+/** Whether every key version a bundle embeds is among `valid` (`<which>:<version>` entries). */
+function embedsOnly(row: BundleRow, valid: Set<string>): boolean {
+  const versions = JSON.parse(row.keyVersions) as Record<string, number>;
+  return WHICH.every((which) => valid.has(`${which}:${versions[which]}`));
 }
 
 export class GoneError extends AgentpackError {

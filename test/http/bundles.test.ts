@@ -24,6 +24,23 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** `openssl pkeyutl -verify` of dir/bundle.sha256 against dir/bundle.sig with dir/key.pem; its stdout. */
+async function opensslVerifies(dir: string): Promise<string> {
+  const args = [
+    'pkeyutl',
+    '-verify',
+    '-pubin',
+    '-inkey',
+    'key.pem',
+    '-rawin',
+    '-in',
+    'bundle.sha256',
+    '-sigfile',
+    'bundle.sig',
+  ];
+  return (await run('openssl', args, { cwd: dir })).stdout;
+}
+
 /** Signs in a new system admin of `app`'s Acme organization. */
 async function systemAdminSession(app: TestApp, email: string) {
   const password = 'pw-root-123456';
@@ -170,23 +187,7 @@ describe('GET /api/v1/orgs/{orgId}/agents/{kind}/{version}/bundle', () => {
     await writeFile(join(dir, 'key.pem'), pem.rawPayload);
     expect(statement.body).toContain(`# org: ${t.acme.orgId}`);
     expect((await run('sha256sum', ['-c', 'bundle.sha256'], { cwd: dir })).stdout).toContain(`${name}: OK`);
-    const verified = await run(
-      'openssl',
-      [
-        'pkeyutl',
-        '-verify',
-        '-pubin',
-        '-inkey',
-        'key.pem',
-        '-rawin',
-        '-in',
-        'bundle.sha256',
-        '-sigfile',
-        'bundle.sig',
-      ],
-      { cwd: dir },
-    );
-    expect(verified.stdout).toContain('Signature Verified Successfully');
+    expect(await opensslVerifies(dir)).toContain('Signature Verified Successfully');
   });
 
   it('still verifies an older statement after the signing key rotates, with the key its key-id names', async () => {
@@ -210,23 +211,7 @@ describe('GET /api/v1/orgs/{orgId}/agents/{kind}/{version}/bundle', () => {
     await writeFile(join(dir, 'bundle.sha256'), statement.rawPayload);
     await writeFile(join(dir, 'bundle.sig'), signature.rawPayload);
     await writeFile(join(dir, 'key.pem'), byId.rawPayload);
-    const verified = await run(
-      'openssl',
-      [
-        'pkeyutl',
-        '-verify',
-        '-pubin',
-        '-inkey',
-        'key.pem',
-        '-rawin',
-        '-in',
-        'bundle.sha256',
-        '-sigfile',
-        'bundle.sig',
-      ],
-      { cwd: dir },
-    );
-    expect(verified.stdout).toContain('Signature Verified Successfully');
+    expect(await opensslVerifies(dir)).toContain('Signature Verified Successfully');
     const unknown = await t.app.inject({
       method: 'GET',
       url: '/.well-known/agentpack/signing-keys/0000000000000000.pem',
