@@ -2,6 +2,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { withStatementCache } from '../sqlite-statements.js';
 import { KyselyMetadataStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
@@ -22,7 +23,9 @@ export async function openSqliteStore(file: string): Promise<MetadataStore> {
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    });
     await migrateToLatest(db as Kysely<unknown>, 'sqlite');
     return new KyselyMetadataStore(db, 'sqlite', file);
   } catch (error) {

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { withStatementCache } from '../sqlite-statements.js';
 import type { SystemDatabase } from './schema.js';
 
 /**
@@ -22,7 +23,9 @@ export async function connectSqlite(file: string): Promise<{ db: Kysely<SystemDa
     throw error;
   }
   return {
-    db: new Kysely<SystemDatabase>({ dialect: new SqliteDialect({ database }) }),
+    db: new Kysely<SystemDatabase>({
+      dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    }),
     serving: () => database.pragma('busy_timeout = 0'),
   };
 }
