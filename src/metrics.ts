@@ -12,7 +12,8 @@ interface Described {
 }
 
 export class Counter<L extends string = never> implements Described {
-  private readonly values = new Map<string, { labels: Labels<L>; value: number }>();
+  /** By label values joined in `labelNames` order (cheap to build per request); the text is built once. */
+  private readonly values = new Map<string, { text: string; value: number }>();
 
   constructor(
     readonly name: string,
@@ -21,23 +22,30 @@ export class Counter<L extends string = never> implements Described {
   ) {}
 
   inc(labels?: Labels<L>, amount = 1): void {
-    const key = labelText(labels);
+    const key = this.keyOf(labels);
     const entry = this.values.get(key);
-    if (entry === undefined) this.values.set(key, { labels: labels ?? ({} as Labels<L>), value: amount });
+    if (entry === undefined) this.values.set(key, { text: labelText(labels), value: amount });
     else entry.value += amount;
   }
 
   /** The current value for exactly these labels (0 when never incremented). */
   get(labels?: Labels<L>): number {
-    return this.values.get(labelText(labels))?.value ?? 0;
+    return this.values.get(this.keyOf(labels))?.value ?? 0;
   }
 
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
     if (this.values.size === 0 && this.labelNames.length === 0) lines.push(`${this.name} 0`);
-    for (const [key, { value }] of [...this.values].sort(([a], [b]) => a.localeCompare(b)))
-      lines.push(`${this.name}${key} ${value}`);
+    const entries = [...this.values.values()].sort((a, b) => a.text.localeCompare(b.text));
+    for (const { text, value } of entries) lines.push(`${this.name}${text} ${value}`);
     return lines;
+  }
+
+  private keyOf(labels: Labels<L> | undefined): string {
+    if (labels === undefined) return '';
+    let key = '';
+    for (const name of this.labelNames) key += `${labels[name]}\u0000`;
+    return key;
   }
 }
 

@@ -179,6 +179,16 @@ describe('security headers', () => {
     }
   });
 
+  it('are the REST API set on the agent routes: no framing, no sniffing, no referrer, a deny-all CSP', async () => {
+    const response = await t.app.inject({ method: 'POST', url: '/agents/v1/handshake' });
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-frame-options']).toBe('DENY');
+    expect(response.headers['referrer-policy']).toBe('no-referrer');
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+
   it('add HSTS only when the public URL is https', async () => {
     expect((await t.app.inject({ url: '/healthz' })).headers['strict-transport-security']).toBeUndefined();
     const https = await buildApp(
@@ -189,6 +199,9 @@ describe('security headers', () => {
     try {
       const response = await https.inject({ url: '/healthz' });
       expect(response.headers['strict-transport-security']).toMatch(/max-age=31536000/);
+      expect(response.headers['content-security-policy']).toContain('upgrade-insecure-requests');
+      const agent = await https.inject({ method: 'POST', url: '/agents/v1/handshake' });
+      expect(agent.headers['strict-transport-security']).toMatch(/max-age=31536000/);
     } finally {
       await https.close();
     }

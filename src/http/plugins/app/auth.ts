@@ -189,10 +189,11 @@ export default fp(
     });
 
     // Authenticated answers may hold keys or tokens: no cache keeps them unless a route says otherwise.
-    app.addHook('onSend', async (request, reply) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       if (areaOf(request.routeOptions.url) !== undefined && !reply.hasHeader('cache-control')) {
         reply.header('cache-control', 'no-store');
       }
+      done(null, payload);
     });
 
     function requirePrincipal(request: FastifyRequest): Principal {

@@ -12,12 +12,13 @@ declare module 'fastify' {
 export default fp(
   async (app) => {
     app.decorate('metrics', app.services.metrics);
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       app.metrics.httpRequests.inc({
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
         status: String(reply.statusCode),
       });
+      done();
     });
   },
   { name: 'metrics', dependencies: ['services'], fastify: '5.x' },
