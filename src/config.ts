@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type ArchiveLimits, limitsFromEnv } from './archive/limits.js';
+import { AGENT_AUTH_CACHE_SECONDS } from './credentials/auth-cache.js';
 import { AgentpackError } from './errors.js';
 
 /** Configuration the process cannot start with; the message names the variable, never a secret. */
@@ -30,6 +31,8 @@ export interface AppConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly limits: ArchiveLimits;
   readonly linkMaxTtlSeconds: number;
+  /** How long an instance keeps agent logins it verified (0: off); see credentials/auth-cache.ts. */
+  readonly agentAuthCacheSeconds: number;
   readonly trustProxy: boolean;
   /** The system admin created on first start (AGENTPACK_ADMIN_EMAIL). */
   readonly adminEmail: string;
@@ -40,6 +43,8 @@ export interface AppConfig {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LINK_MAX_TTL_SECONDS = 7 * 24 * 3600;
+/** A revoked key may keep working this long at most on other instances; more would not be a cache but a policy. */
+const MAX_AGENT_AUTH_CACHE_SECONDS = 60;
 export const DEFAULT_ADMIN_EMAIL = 'admin@agentpack.local';
 
 /** Reads and checks the environment once, at boot. */
@@ -79,6 +84,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
       LINK_MAX_TTL_SECONDS,
       1,
       LINK_MAX_TTL_SECONDS,
+    ),
+    agentAuthCacheSeconds: integer(
+      env,
+      'AGENTPACK_AGENT_AUTH_CACHE_SECONDS',
+      AGENT_AUTH_CACHE_SECONDS,
+      0,
+      MAX_AGENT_AUTH_CACHE_SECONDS,
     ),
     trustProxy: flag(env, 'AGENTPACK_TRUST_PROXY'),
     adminEmail: adminEmail(env),

@@ -77,7 +77,13 @@ export async function openServices(config: AppConfig, options: OpenServicesOptio
     if (config.databaseUrl === undefined || config.s3 === undefined) {
       await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     }
-    const opened = await openCredentials({ env: config.env, cwd: config.cwd, now, logger });
+    const opened = await openCredentials({
+      env: config.env,
+      cwd: config.cwd,
+      now,
+      logger,
+      agentAuthCacheSeconds: config.agentAuthCacheSeconds,
+    });
     cleanup.push(() => opened.close());
     const target = metadataTargetFromEnv(config.env, config.cwd);
     const system = await openSystemStore(target);

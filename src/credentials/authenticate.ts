@@ -1,4 +1,5 @@
 import type { KeyVersionRow } from '../storage/metadata/types.js';
+import { AgentAuthCache } from './auth-cache.js';
 import { parseBasicPair, singleHeader } from './basic-auth.js';
 import type { CredentialsContext } from './context.js';
 import { digestMatches, digestMatchesNothing } from './digest.js';
@@ -15,9 +16,21 @@ import type { AgentPrincipal, HeaderBag, PersonalPrincipal } from './types.js';
 export async function authenticateAgent(
   ctx: CredentialsContext,
   headers: HeaderBag,
+  cache?: AgentAuthCache,
 ): Promise<AgentPrincipal | null> {
-  const pair = parseBasicPair(singleHeader(headers, 'authorization'));
-  const apiKey = parseKeyOf(singleHeader(headers, 'api-key'), 'api-key');
+  const authorization = singleHeader(headers, 'authorization');
+  const apiKeyText = singleHeader(headers, 'api-key');
+  const cacheKey =
+    cache?.enabled === true && authorization !== null && apiKeyText !== null
+      ? AgentAuthCache.keyOf(authorization, apiKeyText)
+      : null;
+  if (cacheKey !== null) {
+    const hit = cache?.get(cacheKey, ctx.now());
+    if (hit !== undefined) return hit;
+  }
+  const epoch = cache?.epoch ?? 0;
+  const pair = parseBasicPair(authorization);
+  const apiKey = parseKeyOf(apiKeyText, 'api-key');
   const serviceKey = parseKeyOf(pair?.key ?? null, 'agent-service-key');
   const agent = parseAgentUserName(pair?.user ?? '');
   if (agent === null || apiKey === null || serviceKey === null) return fail(ctx, 'agent', 'malformed');
@@ -31,14 +44,17 @@ export async function authenticateAgent(
   if (org === undefined || org.slug !== agent.slug || apiRow === null || serviceRow === null) {
     return fail(ctx, 'agent', 'rejected', [apiKey.keyId, serviceKey.keyId]);
   }
-  return {
+  const principal: AgentPrincipal = Object.freeze({
     kind: 'agent',
     orgId: org.id,
     orgSlug: org.slug,
     userName: pair?.user ?? '',
-    keyIds: { apiKey: apiRow.keyId, agentServiceKey: serviceRow.keyId },
-    versions: { apiKey: apiRow.version, agentServiceKey: serviceRow.version },
-  };
+    keyIds: Object.freeze({ apiKey: apiRow.keyId, agentServiceKey: serviceRow.keyId }),
+    versions: Object.freeze({ apiKey: apiRow.version, agentServiceKey: serviceRow.version }),
+  });
+  if (cacheKey !== null)
+    cache?.set(cacheKey, principal, epoch, now, [apiRow.expiresAt, serviceRow.expiresAt]);
+  return principal;
 }
 
 /**

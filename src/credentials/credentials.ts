@@ -1,5 +1,6 @@
 import type { MetadataStore } from '../storage/metadata/types.js';
 import { appendAudit, listAudit } from './audit.js';
+import { AGENT_AUTH_CACHE_SECONDS, AgentAuthCache } from './auth-cache.js';
 import { authenticateAgent, authenticatePersonal } from './authenticate.js';
 import { type CredentialsContext, silentLogger } from './context.js';
 import { type SealedSecret, seal, unseal } from './envelope.js';
@@ -36,6 +37,8 @@ export interface CredentialsOptions {
   /** Milliseconds since the epoch; tests pass a clock they can move. */
   readonly now?: () => number;
   readonly logger?: Logger;
+  /** How long verified agent logins are kept (AgentAuthCache); 0 turns the cache off. Default 5 s. */
+  readonly agentAuthCacheSeconds?: number;
 }
 
 /**
@@ -44,6 +47,7 @@ export interface CredentialsOptions {
  */
 export class Credentials {
   private readonly ctx: CredentialsContext;
+  private readonly agentLogins: AgentAuthCache;
 
   constructor(options: CredentialsOptions) {
     this.ctx = {
@@ -52,6 +56,7 @@ export class Credentials {
       now: options.now ?? Date.now,
       log: options.logger ?? silentLogger,
     };
+    this.agentLogins = new AgentAuthCache((options.agentAuthCacheSeconds ?? AGENT_AUTH_CACHE_SECONDS) * 1000);
   }
 
   createOrganization(name: string, options: { slug?: string; actor: Actor }): Promise<CreatedOrganization> {
@@ -101,16 +106,27 @@ export class Credentials {
     return keyForVersion(this.ctx, orgId, which, version);
   }
 
-  rotateKey(orgId: string, which: string, graceSeconds: number, actor: Actor): Promise<RotationResult> {
-    return rotateKey(this.ctx, orgId, which, graceSeconds, actor);
+  /** Also forgets the agent logins this instance verified, so an ended key stops working here at once. */
+  async rotateKey(orgId: string, which: string, graceSeconds: number, actor: Actor): Promise<RotationResult> {
+    this.agentLogins.clear();
+    try {
+      return await rotateKey(this.ctx, orgId, which, graceSeconds, actor);
+    } finally {
+      this.agentLogins.clear();
+    }
   }
 
-  endGrace(orgId: string, which: string, actor: Actor): Promise<EndGraceResult> {
-    return endGrace(this.ctx, orgId, which, actor);
+  async endGrace(orgId: string, which: string, actor: Actor): Promise<EndGraceResult> {
+    this.agentLogins.clear();
+    try {
+      return await endGrace(this.ctx, orgId, which, actor);
+    } finally {
+      this.agentLogins.clear();
+    }
   }
 
   authenticateAgent(headers: HeaderBag): Promise<AgentPrincipal | null> {
-    return authenticateAgent(this.ctx, headers);
+    return authenticateAgent(this.ctx, headers, this.agentLogins);
   }
 
   authenticatePersonal(headers: HeaderBag): Promise<PersonalPrincipal | null> {

@@ -24,13 +24,20 @@ export async function openCredentials(options: {
   cwd: string;
   now?: () => number;
   logger?: Logger;
+  agentAuthCacheSeconds?: number;
 }): Promise<OpenedCredentials> {
   const target = metadataTargetFromEnv(options.env, options.cwd);
   const dataDir = 'dataDir' in target ? target.dataDir : undefined;
   const keyring = await loadKeyring({ env: options.env, dataDir });
   const store = await openMetadataStore(target);
   try {
-    const credentials = new Credentials({ store, keyring, now: options.now, logger: options.logger });
+    const credentials = new Credentials({
+      store,
+      keyring,
+      now: options.now,
+      logger: options.logger,
+      agentAuthCacheSeconds: options.agentAuthCacheSeconds,
+    });
     await credentials.checkMasterKeys();
     return { credentials, store, close: () => store.close() };
   } catch (error) {
