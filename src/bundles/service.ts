@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { PreparedBase } from '../archive/prepared.js';
 import { spliceBundle } from '../archive/prepared.js';
+import { buildTail } from '../archive/splice.js';
 import type { Credentials } from '../credentials/credentials.js';
 import { AgentpackError, NotFoundError } from '../errors.js';
 import type { AgentKind } from '../render/kinds.js';
@@ -10,10 +11,12 @@ import type { BlobStore } from '../storage/blob/types.js';
 import type { AgentVersionRow, BundleRow, CatalogOps } from '../storage/metadata/catalog-types.js';
 import type { BaseCache } from './bases.js';
 import type { Catalog } from './catalog.js';
+import { GroupCommit } from './group-commit.js';
 import { bundleIdentity } from './identity.js';
 import { type BundlePart, partsFor, type ResolvedRange } from './ranges.js';
 import { buildStatement, signStatement } from './signature.js';
 import type { SigningKey } from './signing-keys.js';
+import { TailDigests } from './tail-digests.js';
 import { zipFormat } from './zip-format.js';
 
 /** Seals render settings (they may hold a proxy password) under the master key, bound to the org. */
@@ -73,7 +76,13 @@ export class BundleService {
   private readonly tails = new Map<string, Buffer>();
   private tailBytes = 0;
 
-  constructor(private readonly deps: BundleServiceDeps) {}
+  /** Bundle records built at the same time (a rebuild, a burst of first downloads) commit together. */
+  private readonly records: GroupCommit<BundleRow>;
+  private readonly digests = new TailDigests();
+
+  constructor(private readonly deps: BundleServiceDeps) {
+    this.records = new GroupCommit((rows) => deps.ops.insertBundles(rows));
+  }
 
   /** The current bundle for an organization: keys at their current versions. Built once per identity. */
   async current(request: BundleRequest): Promise<Bundle> {
@@ -170,6 +179,11 @@ export class BundleService {
     return dead.length === 0 ? 0 : this.deps.ops.deleteBundles(dead);
   }
 
+  /** Stops the digest worker (builds still running hash in place). */
+  async close(): Promise<void> {
+    await this.digests.close();
+  }
+
   private identity(
     orgId: string,
     kind: AgentKind,
@@ -207,11 +221,18 @@ export class BundleService {
     const { orgId, kind, base, settings, secrets } = input;
     const prepared = await this.deps.bases.get(base);
     const config = renderConfig(kind, this.values(settings, secrets));
-    const spliced = spliceBundle(prepared, { path: kind.target, data: config });
+    const tail = buildTail(prepared.structure, { path: kind.target, data: config });
+    const sha256 = await this.digests.sha256(
+      prepared,
+      tail.parts,
+      this.building.size,
+      () => this.deps.blobs.get(base.blobKey),
+      tail.prefixLength,
+    );
     const fileName = `agentpack-${kind.kind}-${base.version}-${input.slug}.${kind.archive}`;
     const key = await this.deps.signingKey();
     const statement = buildStatement({
-      sha256Hex: spliced.sha256,
+      sha256Hex: sha256,
       fileName,
       orgId,
       kind: kind.kind,
@@ -229,14 +250,14 @@ export class BundleService {
       keyVersions: JSON.stringify(input.keyVersions),
       settingsSealed: sealedSettings.sealed,
       settingsMasterKeyId: sealedSettings.masterKeyId,
-      sha256: spliced.sha256,
-      size: spliced.size,
+      sha256,
+      size: tail.prefixLength + tail.length,
       fileName,
       statement: statement.toString('utf8'),
       signature: signStatement(statement, key).toString('base64'),
       createdAt: this.deps.now(),
     };
-    await this.deps.ops.insertBundle(row);
+    await this.records.add(row);
     // Another instance may have recorded the same identity first: serve what is stored. The
     // tail is not joined and cached here: a rebuild of many organizations never serves them, and
     // the first download rebuilds it in about a millisecond.

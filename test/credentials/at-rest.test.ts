@@ -54,22 +54,24 @@ describe.each(storeKinds)('secrets at rest (%s)', (kind) => {
   it('rewraps the sealed render settings of bundle records too', async () => {
     const acme = await h.credentials.createOrganization('Acme', { actor: 'cli:test' });
     const sealed = h.credentials.sealOrgSecret(acme.orgId, 'bundle-settings', '{"proxy.password":"hunter2"}');
-    await h.store.catalog.insertBundle({
-      id: 'b'.repeat(64),
-      orgId: acme.orgId,
-      kind: 'java',
-      version: '1.0.0',
-      baseSha256: 'c'.repeat(64),
-      keyVersions: '{}',
-      settingsSealed: sealed.sealed,
-      settingsMasterKeyId: sealed.masterKeyId,
-      sha256: 'd'.repeat(64),
-      size: 1,
-      fileName: 'x.jar',
-      statement: '',
-      signature: '',
-      createdAt: 0,
-    });
+    await h.store.catalog.insertBundles([
+      {
+        id: 'b'.repeat(64),
+        orgId: acme.orgId,
+        kind: 'java',
+        version: '1.0.0',
+        baseSha256: 'c'.repeat(64),
+        keyVersions: '{}',
+        settingsSealed: sealed.sealed,
+        settingsMasterKeyId: sealed.masterKeyId,
+        sha256: 'd'.repeat(64),
+        size: 1,
+        fileName: 'x.jar',
+        statement: '',
+        signature: '',
+        createdAt: 0,
+      },
+    ]);
     const newKey = randomBytes(32);
     const both = new Credentials({
       store: h.store,

@@ -5,11 +5,14 @@ import type { Command } from '../io.js';
 import { print } from '../io.js';
 import { countProgress, openCliServices } from '../services.js';
 
+/** Organizations in flight at once: enough for group commits, few enough to stop quickly on Ctrl-C. */
+const REBUILD_CONCURRENCY = 16;
+
 const help = `usage: agentpack bundles rebuild [--org ID|SLUG] [--kind K] [--version V|latest] [--json]
 Builds (and signs) the current bundle of every organization for every kind (or the ones given),
 so the first download after a rotation is instant; then removes records of bundles whose keys
 have expired. Shows a progress bar on a terminal and a summary at the end. Ctrl-C stops after
-the organization at hand and prints what was done (exit 130); running it again carries on.`;
+the organizations at hand and prints what was done (exit 130); running it again carries on.`;
 
 export const run: Command = async (argv, io) => {
   const [sub, ...rest] = argv;
@@ -37,7 +40,7 @@ export const run: Command = async (argv, io) => {
     for (const kind of kinds) await layer.catalog.resolve(kind.kind, version);
     const started = performance.now();
     const progress = countProgress(io, 'rebuilding bundles', orgs.length * kinds.length);
-    // Ctrl-C: finish the organization at hand (each bundle record is written whole), then stop
+    // Ctrl-C: finish the organizations at hand (each bundle record is written whole), then stop
     // and report; a second Ctrl-C ends the process at once (the default again).
     let interrupted = false;
     const onInterrupt = () => {
@@ -49,24 +52,31 @@ export const run: Command = async (argv, io) => {
     let current = 0;
     let orgsDone = 0;
     const failures: string[] = [];
-    try {
-      for (const org of orgs) {
-        if (interrupted) break;
-        if (org === null) continue;
-        for (const kind of kinds) {
-          try {
-            const bundle = await layer.service.current({ orgId: org.orgId, kind: kind.kind, version });
-            if (bundle.built === true) built++;
-            else current++;
-          } catch (error) {
-            failures.push(`${org.slug} ${kind.kind}: ${(error as Error).message}`);
-          }
-          progress.tick();
+    const rebuildOrg = async (org: (typeof orgs)[number]): Promise<void> => {
+      if (org === null) return;
+      for (const kind of kinds) {
+        try {
+          const bundle = await layer.service.current({ orgId: org.orgId, kind: kind.kind, version });
+          if (bundle.built === true) built++;
+          else current++;
+        } catch (error) {
+          failures.push(`${org.slug} ${kind.kind}: ${(error as Error).message}`);
         }
-        orgsDone++;
+        progress.tick();
+      }
+      orgsDone++;
+    };
+    // A few organizations at a time, so their records commit together; each build is still whole.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (!interrupted && next < orgs.length) {
+        await rebuildOrg(orgs[next++] ?? null);
         // Lets a pending Ctrl-C be seen between organizations even when every build is quick.
         await yieldToEvents();
       }
+    };
+    try {
+      await Promise.all(Array.from({ length: REBUILD_CONCURRENCY }, worker));
     } finally {
       process.off('SIGINT', onInterrupt);
     }

@@ -87,25 +87,28 @@ export class KyselyCatalogOps implements CatalogOps {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async insertBundle(row: BundleRow): Promise<void> {
+  async insertBundles(rows: readonly BundleRow[]): Promise<void> {
+    if (rows.length === 0) return;
     await this.db
       .insertInto('bundles')
-      .values({
-        id: row.id,
-        org_id: row.orgId,
-        kind: row.kind,
-        version: row.version,
-        base_sha256: row.baseSha256,
-        key_versions: row.keyVersions,
-        settings_sealed: row.settingsSealed,
-        settings_master_key_id: row.settingsMasterKeyId,
-        sha256: row.sha256,
-        size: row.size,
-        file_name: row.fileName,
-        statement: row.statement,
-        signature: row.signature,
-        created_at: row.createdAt,
-      })
+      .values(
+        rows.map((row) => ({
+          id: row.id,
+          org_id: row.orgId,
+          kind: row.kind,
+          version: row.version,
+          base_sha256: row.baseSha256,
+          key_versions: row.keyVersions,
+          settings_sealed: row.settingsSealed,
+          settings_master_key_id: row.settingsMasterKeyId,
+          sha256: row.sha256,
+          size: row.size,
+          file_name: row.fileName,
+          statement: row.statement,
+          signature: row.signature,
+          created_at: row.createdAt,
+        })),
+      )
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }

@@ -46,8 +46,11 @@ export interface CatalogOps {
   listAgentVersions(kind?: string): Promise<AgentVersionRow[]>;
   setAgentVersionWithdrawn(kind: string, version: string, withdrawnAt: number | null): Promise<boolean>;
 
-  /** Idempotent: a bundle with the same id is left as it is (builds are deterministic). */
-  insertBundle(row: BundleRow): Promise<void>;
+  /**
+   * One statement, so one commit for all of them. Idempotent: a bundle whose id is already
+   * recorded is left as it is (builds are deterministic).
+   */
+  insertBundles(rows: readonly BundleRow[]): Promise<void>;
   findBundle(id: string): Promise<BundleRow | undefined>;
   listBundles(filter?: { orgId?: string; kind?: string; version?: string }): Promise<BundleRow[]>;
   deleteBundles(ids: readonly string[]): Promise<number>;
