@@ -10,6 +10,7 @@ import { renderConfig } from '../render/render.js';
 import type { BlobStore } from '../storage/blob/types.js';
 import type { AgentVersionRow, BundleRow, CatalogOps } from '../storage/metadata/catalog-types.js';
 import type { BaseCache } from './bases.js';
+import { BundleBody } from './body.js';
 import type { Catalog } from './catalog.js';
 import { GroupCommit } from './group-commit.js';
 import { bundleIdentity } from './identity.js';
@@ -129,12 +130,29 @@ export class BundleService {
     return { row, kind, base };
   }
 
-  /** The bytes of a bundle (or of a range of it), streamed: the base's prefix from the blob store, then the tail. */
+  /**
+   * The bytes of a bundle (or of a range of it), streamed: the base's prefix from the blob store,
+   * then the tail. Where the store reads positionally (disk), the base is opened here, so a
+   * missing or short base fails before any header is sent, and the body can be written to a
+   * response through reused buffers (BundleBody).
+   */
   async open(bundle: Bundle, range?: ResolvedRange): Promise<Readable> {
     const tail = await this.tail(bundle);
-    const whole = { start: 0, end: bundle.row.size - 1 };
-    const parts = partsFor(bundle.row.size - tail.length, tail, range ?? whole);
-    return Readable.from(this.streamParts(bundle.base, parts), { objectMode: false });
+    const prefixLength = bundle.row.size - tail.length;
+    const parts = partsFor(prefixLength, tail, range ?? { start: 0, end: bundle.row.size - 1 });
+    const { blobs } = this.deps;
+    if (blobs.openReader === undefined || parts.every((part) => part.source === 'tail'))
+      return Readable.from(this.streamParts(bundle.base, parts), { objectMode: false });
+    const reader = await blobs.openReader(bundle.base.blobKey);
+    if (reader.size < prefixLength) {
+      await reader.close();
+      throw new AgentpackError(
+        'BASE_TRUNCATED',
+        `expected the stored base of ${bundle.base.kind} ${bundle.base.version} to hold at least ${prefixLength} bytes, found ${reader.size}`,
+        500,
+      );
+    }
+    return new BundleBody(reader, parts);
   }
 
   /** The rendered config alone (holds secrets: callers must not cache it). */

@@ -45,6 +45,19 @@ export interface BlobListEntry {
   size: number;
 }
 
+/**
+ * Positional reads of one stored object, into buffers the caller owns: a server can then serve a
+ * large object through a few reused buffers instead of a fresh allocation per chunk.
+ */
+export interface BlobReader {
+  /** Size of the version that was opened (it stays readable across an overwrite). */
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into the start of `buffer`; 0 at the end of the object. */
+  read(buffer: Buffer, position: number, length: number): Promise<number>;
+  /** Waits for reads in progress, then releases the object. Idempotent. */
+  close(): Promise<void>;
+}
+
 /** A piece of a concatenated object: a stored object (or a range of it) or literal bytes. */
 export type ConcatPart = { key: string; range?: ByteRange } | Buffer;
 
@@ -70,6 +83,12 @@ export interface BlobStore {
    * The caller must consume or destroy the stream: on S3 it holds a connection.
    */
   get(key: string, range?: ByteRange): Promise<Readable>;
+
+  /**
+   * Optional: opens the object for positional reads. Only stores with cheap random access (local
+   * disk) offer it; callers fall back to `get`. Rejects with a NotFoundError for a missing key.
+   */
+  openReader?(key: string): Promise<BlobReader>;
 
   /** Cheap existence and size check; null when absent. */
   head(key: string): Promise<BlobInfo | null>;
