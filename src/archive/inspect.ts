@@ -1,12 +1,14 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import { ArchiveError } from '../errors.js';
-import { checkRecords } from './checks.js';
-import { METHOD_DEFLATED } from './format.js';
+import { checkNames, checkRecords } from './checks.js';
+import type { DirectoryEntries } from './directory.js';
+import { CENTRAL_HEADER_SIZE, METHOD_DEFLATED, u16 } from './format.js';
 import { type ArchiveLimits, defaultLimits } from './limits.js';
 import { parseManifestMainSection, signatureFiles } from './manifest.js';
-import { type ChunkSink, type EntrySpan, scanEntries } from './scan.js';
-import { type ArchiveStructure, readAt, readStructure } from './structure.js';
+import { type ChunkSink, PrefixStream } from './prefix-stream.js';
+import { type EntrySpan, scanEntries } from './scan.js';
+import { type ArchiveStructure, locateDirectory, readAt, readDirectory } from './structure.js';
 
 export interface ArchiveSummary {
   readonly fileSize: number;
@@ -33,6 +35,8 @@ export interface InspectOptions {
   readonly configPath?: string;
   /** Receives the bytes before the central directory while they are checked. */
   readonly sink?: ChunkSink;
+  /** Also receives those bytes, written at the same offsets (the splice writer's copy of the base). */
+  readonly copyTo?: FileHandle;
 }
 
 export interface InspectResult {
@@ -40,10 +44,15 @@ export interface InspectResult {
   readonly structure: ArchiveStructure;
 }
 
-/** Validates a base archive: structure, names, limits, headers, and (optionally) all data. */
+/**
+ * Validates a base archive: structure, names, limits, headers, and (optionally) all data. Reading
+ * the bytes before the central directory starts as soon as the end records say where it is, so
+ * the thread pool reads (and copies) while this thread parses and checks the directory.
+ */
 export async function inspectArchive(path: string, options: InspectOptions = {}): Promise<InspectResult> {
   const limits = options.limits ?? defaultLimits;
   const fh = await open(path, 'r');
+  let stream: PrefixStream | undefined;
   try {
     const stats = await fh.stat();
     // A directory opens fine on Linux and fails only at the first read, with no path in the error.
@@ -51,50 +60,82 @@ export async function inspectArchive(path: string, options: InspectOptions = {})
     const { size } = stats;
     if (size > limits.maxArchiveBytes)
       throw new ArchiveError(`archive is ${size} bytes, more than the limit of ${limits.maxArchiveBytes}`);
-    const structure = await readStructure(fh, size, limits.maxEntries);
-    const { totalUncompressed } = checkRecords(structure.records, limits);
+    const location = await locateDirectory(fh, size, limits.maxEntries);
+    stream = new PrefixStream(fh, location.centralDirectoryOffset, {
+      ...(options.sink === undefined ? {} : { sink: options.sink }),
+      ...(options.copyTo === undefined ? {} : { copyTo: options.copyTo }),
+    });
+    const structure = await readDirectory(fh, location);
+    const { entries } = structure;
+    // Declared sizes and limits first: nothing may be inflated before they pass. The names are
+    // checked after the header scan, so the scan (and the hashing it paces) starts sooner.
+    const totals = checkRecords(entries, limits);
     const verifyData = options.verifyData ?? true;
-    const scan = await scanEntries(fh, structure, {
+    const scan = await scanEntries(stream, structure, {
       maxPreambleBytes: limits.maxPreambleBytes,
       verifyData,
-      ...(options.sink === undefined ? {} : { sink: options.sink }),
     });
+    const names = checkNames(entries);
+    await stream.finish();
     if (verifyData && scan.unverified.length > 0) {
       // yauzl streams the entries too large to inflate in memory; loaded only when there are any.
       const { verifyEntryData } = await import('./data.js');
       await verifyEntryData(fh.fd, scan.unverified);
     }
     const manifest = await readManifest(fh, scan.manifest);
-    const names = structure.records.map((record) => record.name);
     const summary: ArchiveSummary = {
       fileSize: size,
       entryCount: structure.entryCount,
       zip64: structure.zip64,
       preambleBytes: scan.preambleBytes,
-      compressedBytes: structure.records.reduce((sum, record) => sum + record.compressedSize, 0),
-      uncompressedBytes: totalUncompressed,
+      compressedBytes: totals.totalCompressed,
+      uncompressedBytes: totals.totalUncompressed,
       commentBytes: structure.comment.length,
       manifestFirst:
-        structure.records[0]?.name === 'META-INF/MANIFEST.MF' ||
-        (structure.records[0]?.name === 'META-INF/' && structure.records[1]?.name === 'META-INF/MANIFEST.MF'),
+        entries.nameIs(0, MANIFEST) ||
+        (entries.count > 1 && entries.nameIs(0, META_INF) && entries.nameIs(1, MANIFEST)),
       premainClass: manifest?.get('Premain-Class') ?? null,
-      signatureFiles: signatureFiles(names),
+      signatureFiles: signatureFiles(metaInfNames(entries)),
       configEntry:
         options.configPath === undefined
           ? null
-          : { path: options.configPath, present: names.includes(options.configPath) },
+          : { path: options.configPath, present: names.find(options.configPath) !== -1 },
       dataVerified: verifyData,
     };
     return { summary, structure };
+  } catch (error) {
+    await stream?.abort();
+    throw error;
   } finally {
     await fh.close();
   }
 }
 
+const MANIFEST = Buffer.from('META-INF/MANIFEST.MF');
+const META_INF = Buffer.from('META-INF/');
+
+/** Names under META-INF/ in any ASCII case, decoded: the only ones a JAR signature can be. */
+function metaInfNames(entries: DirectoryEntries): string[] {
+  const names: string[] = [];
+  const cd = entries.directory;
+  const { starts } = entries;
+  for (let i = 0; i < entries.count; i++) {
+    const record = starts[i] as number;
+    const start = record + CENTRAL_HEADER_SIZE;
+    // 'M' or 'm' first: most names are ruled out by one byte.
+    if (((cd[start] as number) | 0x20) !== 0x6d || u16(cd, record + 28) <= META_INF.length) continue;
+    let k = 1;
+    while (k < META_INF.length && ((cd[start + k] as number) & 0xdf) === ((META_INF[k] as number) & 0xdf))
+      k++;
+    if (k === META_INF.length) names.push(entries.name(i));
+  }
+  return names;
+}
+
 const MANIFEST_LIMIT = 1024 * 1024;
 
 async function readManifest(
-  fh: import('node:fs/promises').FileHandle,
+  fh: FileHandle,
   span: EntrySpan | undefined,
 ): Promise<Map<string, string> | null> {
   if (span === undefined) return null;

@@ -1,7 +1,8 @@
-import type { FileHandle } from 'node:fs/promises';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { ArchiveError } from '../errors.js';
+import type { CentralRecord, DirectoryEntries } from './directory.js';
 import {
+  CENTRAL_HEADER_SIZE,
   FLAG_DESCRIPTOR,
   FLAG_ENCRYPTED,
   FLAG_STRONG_ENCRYPTION,
@@ -12,16 +13,16 @@ import {
   SIG_DESCRIPTOR,
   SIG_LOCAL,
   U32_MAX,
+  u16,
+  u32,
   ZIP64_EXTRA_ID,
 } from './format.js';
+import { keepLayout } from './keep-layout.js';
 import { displayName } from './names.js';
-import type { ArchiveStructure, CentralRecord } from './structure.js';
+import type { PrefixStream } from './prefix-stream.js';
+import type { ArchiveStructure } from './structure.js';
 
-/**
- * Receives every byte of the scanned range exactly once, in order (hashing). The chunk's memory
- * is reused for the next window: a sink must be done with it when it returns.
- */
-export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
+export type { ChunkSink } from './prefix-stream.js';
 
 /** Where an entry's bytes lie, as its local header says. */
 export interface EntrySpan {
@@ -42,308 +43,332 @@ export interface ScanResult {
 
 /** Entries up to this compressed size are inflated in memory during the scan. */
 const IN_SCAN_LIMIT = 4 * 1024 * 1024;
-
-const WINDOW = 4 * 1024 * 1024;
-
-/**
- * Reads [0, limit) once, front to back, in large windows: every local header is checked against
- * its central record on the way, and every chunk goes to the sink. Small random reads would cost a
- * syscall per entry; one pass costs one per megabyte.
- */
-class ForwardReader {
-  private buf: Buffer = Buffer.alloc(0);
-  /** The previous window's memory, reused for the next one: fewer large allocations, less GC. */
-  private spare: Buffer | undefined;
-  private backing: Buffer | undefined;
-  private bufStart = 0;
-  private readPos = 0;
-
-  constructor(
-    private readonly fh: FileHandle,
-    private readonly limit: number,
-    private readonly sink: ChunkSink | undefined,
-  ) {}
-
-  /** Whether the window holds [offset, offset + length) (clipped at the limit). */
-  has(offset: number, length: number): boolean {
-    return (
-      offset >= this.bufStart && this.bufStart + this.buf.length >= Math.min(offset + length, this.limit)
-    );
-  }
-
-  /** The window and where `offset` sits in it: parsers read in place instead of slicing. */
-  get window(): Buffer {
-    return this.buf;
-  }
-
-  index(offset: number): number {
-    return offset - this.bufStart;
-  }
-
-  /** The bytes [offset, offset + length) when the window already holds them; no await on the hot path. */
-  peek(offset: number, length: number): Buffer | undefined {
-    const wanted = Math.min(offset + length, this.limit);
-    if (offset < this.bufStart || this.bufStart + this.buf.length < wanted) return undefined;
-    const from = offset - this.bufStart;
-    return this.buf.subarray(from, from + (wanted - offset));
-  }
-
-  /** Returns the bytes [offset, offset + length), clipped at the limit. Offsets only move forward. */
-  async bytes(offset: number, length: number): Promise<Buffer> {
-    if (offset < this.bufStart)
-      throw new Error(`ForwardReader: offset ${offset} is behind the window at ${this.bufStart}`);
-    const wanted = Math.min(offset + length, this.limit);
-    while (this.bufStart + this.buf.length < wanted) await this.readMore(offset);
-    const from = offset - this.bufStart;
-    return this.buf.subarray(from, from + (wanted - offset));
-  }
-
-  /** Reads and emits everything up to the limit. */
-  async drain(): Promise<void> {
-    while (this.readPos < this.limit) await this.readMore(this.limit);
-  }
-
-  /**
-   * Reads the next window into one fresh buffer, with the still-needed end of the current window
-   * copied in front of it: one allocation per window, no concatenation of whole windows.
-   */
-  private async readMore(keepFrom: number): Promise<void> {
-    const length = Math.min(WINDOW, this.limit - this.readPos);
-    const bufEnd = this.bufStart + this.buf.length;
-    const keepStart = keepFrom >= bufEnd ? bufEnd : Math.max(keepFrom, this.bufStart);
-    const carry = this.buf.subarray(keepStart - this.bufStart);
-    const need = carry.length + length;
-    const backing =
-      this.spare !== undefined && this.spare.length >= need
-        ? this.spare
-        : Buffer.allocUnsafe(Math.max(need, 2 * WINDOW));
-    const next = backing.subarray(0, need);
-    carry.copy(next, 0);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.fh.read(next, carry.length + done, length - done, this.readPos + done);
-      if (bytesRead === 0)
-        throw new ArchiveError(`archive is truncated: expected data at offset ${this.readPos + done}`);
-      done += bytesRead;
-    }
-    if (this.sink !== undefined) await this.sink(next.subarray(carry.length));
-    this.spare = this.backing;
-    this.backing = backing;
-    this.buf = next;
-    this.bufStart = keepStart;
-    this.readPos += length;
-  }
-}
+const DESCRIPTOR_MAX = 24;
 
 /**
  * Checks that the entries tile [preamble, central directory) exactly: each local header where its
  * central record says and agreeing with it, no two entries sharing bytes, nothing unaccounted for.
+ * One forward pass over `stream`: entries that lie in the stream's current window are checked in a
+ * synchronous loop, the one that crosses into the next window through awaited views.
  */
 export async function scanEntries(
-  fh: FileHandle,
+  stream: PrefixStream,
   structure: ArchiveStructure,
-  options: { sink?: ChunkSink; maxPreambleBytes: number; verifyData?: boolean },
+  options: { maxPreambleBytes: number; verifyData?: boolean },
 ): Promise<ScanResult> {
-  const limit = structure.centralDirectoryOffset;
-  const ordered = inFileOrder(structure.records);
-  const reader = new ForwardReader(fh, limit, options.sink);
-  let manifest: EntrySpan | undefined;
-  const unverified: EntrySpan[] = [];
-  const first = ordered[0] as CentralRecord;
-  if (first.localOffset > options.maxPreambleBytes) {
+  const scan = new EntryScan(structure, options.verifyData === true);
+  if (scan.preambleBytes > options.maxPreambleBytes) {
     throw new ArchiveError(
-      `${first.localOffset} bytes precede the first entry, more than the limit of ${options.maxPreambleBytes}`,
+      `${scan.preambleBytes} bytes precede the first entry, more than the limit of ${options.maxPreambleBytes}`,
     );
   }
-  let expected = first.localOffset;
-  let previous: CentralRecord | undefined;
-  for (const record of ordered) {
-    if (record.localOffset !== expected) {
-      throw new ArchiveError(spacingProblem(previous, record, expected));
+  while (scan.next < scan.count) {
+    scan.checkInWindow(stream.buffer, stream.bufferStart, stream.bufferEnd);
+    if (scan.next < scan.count) await scan.checkNext(stream);
+  }
+  return scan.result();
+}
+
+/** The scan's position and findings, carried from one window to the next. */
+class EntryScan {
+  readonly count: number;
+  readonly preambleBytes: number;
+  /** Position in file order of the next entry to check; `expected` is where it must start. */
+  next = 0;
+  private expected: number;
+  private manifest: EntrySpan | undefined;
+  private readonly unverified: EntrySpan[] = [];
+  private readonly entries: DirectoryEntries;
+  private readonly order: readonly number[] | null;
+  private readonly limit: number;
+
+  constructor(
+    structure: ArchiveStructure,
+    private readonly verifyData: boolean,
+  ) {
+    this.entries = structure.entries;
+    this.count = this.entries.count;
+    this.order = fileOrder(this.entries);
+    this.limit = structure.centralDirectoryOffset;
+    this.preambleBytes = this.entries.localOffset(this.indexAt(0));
+    this.expected = this.preambleBytes;
+    keepLayout(this);
+  }
+
+  result(): ScanResult {
+    if (this.expected !== this.limit) {
+      const last = displayName(this.entries.name(this.indexAt(this.count - 1)));
+      throw new ArchiveError(
+        `${this.limit - this.expected} unaccounted bytes between the last entry ${last} and the central directory`,
+      );
     }
-    const inScan = options.verifyData === true && record.compressedSize <= IN_SCAN_LIMIT;
-    const span = await readSpan(reader, record, limit, inScan);
-    if (manifest === undefined && isManifest(record)) manifest = span;
-    if (options.verifyData === true && !inScan) unverified.push(span);
-    expected = span.end;
-    previous = record;
+    return { preambleBytes: this.preambleBytes, manifest: this.manifest, unverified: this.unverified };
   }
-  if (expected !== limit) {
-    throw new ArchiveError(
-      `${limit - expected} unaccounted bytes between the last entry ${displayName((previous as CentralRecord).name)} and the central directory`,
-    );
+
+  /**
+   * Checks entries for as long as everything each one needs (header, data when verifying,
+   * descriptor) lies in `buf`, which holds file bytes [start, end). No await, no allocation.
+   */
+  checkInWindow(buf: Buffer, start: number, end: number): void {
+    const { entries, limit, verifyData, order } = this;
+    const { offsets, compressed } = entries;
+    let k = this.next;
+    let expected = this.expected;
+    for (; k < this.count; k++) {
+      const i = order === null ? k : (order[k] as number);
+      const offset = offsets[i] as number;
+      // startOf throws with the right message; the common case costs two comparisons.
+      if (offset !== expected || offset + LOCAL_HEADER_SIZE > limit) this.startOf(k, i, expected);
+      if (offset < start || offset + LOCAL_HEADER_SIZE > end) break;
+      const at = offset - start;
+      const dataStart = offset + headerLength(entries, i, buf, at, offset, limit);
+      if (dataStart > end) break;
+      const zip64 = compareLocalHeader(entries, i, buf, at);
+      const size = compressed[i] as number;
+      const dataEnd = dataStart + size;
+      if (dataEnd > limit) throw new ArchiveError(dataProblem(entries, i));
+      const inScan = verifyData && size <= IN_SCAN_LIMIT;
+      if (inScan) {
+        if (dataEnd > end) break;
+        verifyInMemory(entries, i, buf.subarray(dataStart - start, dataEnd - start));
+      }
+      let entryEnd = dataEnd;
+      // The local flag, which compareLocalHeader found equal to the central one.
+      if ((u16(buf, at + 6) & FLAG_DESCRIPTOR) !== 0) {
+        const available = Math.min(DESCRIPTOR_MAX, limit - dataEnd);
+        if (dataEnd + available > end) break;
+        entryEnd += descriptorLength(entries, i, buf, dataEnd - start, available, zip64);
+      }
+      if (this.manifest === undefined || verifyData) this.note(i, dataStart, entryEnd, inScan);
+      expected = entryEnd;
+    }
+    this.next = k;
+    this.expected = expected;
   }
-  await reader.drain();
-  return {
-    preambleBytes: first.localOffset,
-    manifest,
-    unverified,
-  };
+
+  /** Checks the next entry through views: the slow path, for an entry that crosses a window. */
+  async checkNext(stream: PrefixStream): Promise<void> {
+    const { entries, limit } = this;
+    const i = this.indexAt(this.next);
+    const offset = this.startOf(this.next, i, this.expected);
+    let view = await stream.view(offset, LOCAL_HEADER_SIZE);
+    const dataStart = offset + headerLength(entries, i, view.buf, view.at, offset, limit);
+    view = await stream.view(offset, dataStart - offset);
+    const zip64 = compareLocalHeader(entries, i, view.buf, view.at);
+    const dataEnd = dataStart + entries.compressedSize(i);
+    if (dataEnd > limit) throw new ArchiveError(dataProblem(entries, i));
+    const inScan = this.verifyData && entries.compressedSize(i) <= IN_SCAN_LIMIT;
+    if (inScan) {
+      view = await stream.view(dataStart, dataEnd - dataStart);
+      verifyInMemory(entries, i, view.buf.subarray(view.at, view.at + dataEnd - dataStart));
+    }
+    let entryEnd = dataEnd;
+    if ((entries.flags(i) & FLAG_DESCRIPTOR) !== 0) {
+      const available = Math.min(DESCRIPTOR_MAX, limit - dataEnd);
+      view = await stream.view(dataEnd, available);
+      entryEnd += descriptorLength(entries, i, view.buf, view.at, available, zip64);
+    }
+    this.note(i, dataStart, entryEnd, inScan);
+    this.next++;
+    this.expected = entryEnd;
+  }
+
+  private indexAt(k: number): number {
+    return this.order === null ? k : (this.order[k] as number);
+  }
+
+  /** Entry i's local offset, which must be where the previous entry ended. */
+  private startOf(k: number, i: number, expected: number): number {
+    const offset = this.entries.localOffset(i);
+    if (offset !== expected) {
+      const previous = k === 0 ? -1 : this.indexAt(k - 1);
+      throw new ArchiveError(spacingProblem(this.entries, previous, i, expected));
+    }
+    if (offset + LOCAL_HEADER_SIZE > this.limit)
+      throw new ArchiveError(`${where(this.entries, i)}: local header runs into the central directory`);
+    return offset;
+  }
+
+  /** Keeps the spans needed later: the manifest's, and those of entries too large to check here. */
+  private note(i: number, dataStart: number, end: number, verified: boolean): void {
+    if (this.manifest === undefined && isManifest(this.entries, i))
+      this.manifest = { record: this.entries.record(i), dataStart, end };
+    if (this.verifyData && !verified)
+      this.unverified.push({ record: this.entries.record(i), dataStart, end });
+  }
 }
 
-function isManifest(record: CentralRecord): boolean {
-  return record.nameRaw.length === 20 && record.name.toUpperCase() === 'META-INF/MANIFEST.MF';
+/** The local header's length, from its fixed part at buf[at]; it must end before the directory. */
+function headerLength(
+  entries: DirectoryEntries,
+  i: number,
+  buf: Buffer,
+  at: number,
+  offset: number,
+  limit: number,
+): number {
+  if (u32(buf, at) !== SIG_LOCAL)
+    throw new ArchiveError(`${where(entries, i)}: no local header at offset ${offset}`);
+  const length = LOCAL_HEADER_SIZE + u16(buf, at + 26) + u16(buf, at + 28);
+  if (offset + length > limit)
+    throw new ArchiveError(`${where(entries, i)}: local header runs into the central directory`);
+  return length;
 }
 
-/** Records sorted by local offset; most writers already store them that way, so check first. */
-function inFileOrder(records: readonly CentralRecord[]): readonly CentralRecord[] {
-  for (let i = 1; i < records.length; i++) {
-    if ((records[i] as CentralRecord).localOffset < (records[i - 1] as CentralRecord).localOffset) {
-      return [...records].sort((a, b) => a.localOffset - b.localOffset || a.index - b.index);
+function dataProblem(entries: DirectoryEntries, i: number): string {
+  return `${where(entries, i)}: its ${entries.compressedSize(i)} bytes of data run into the central directory`;
+}
+
+const MANIFEST = Buffer.from('META-INF/MANIFEST.MF');
+
+/** META-INF/MANIFEST.MF in any ASCII case (no other character upper-cases into a 20-byte match). */
+function isManifest(entries: DirectoryEntries, i: number): boolean {
+  if (entries.nameLength(i) !== MANIFEST.length) return false;
+  const cd = entries.directory;
+  const start = entries.nameStart(i);
+  for (let k = 0; k < MANIFEST.length; k++) {
+    const byte = cd[start + k] as number;
+    const upper = byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte;
+    if (upper !== MANIFEST[k]) return false;
+  }
+  return true;
+}
+
+/** Entry indexes sorted by local offset, or null when the directory is in file order already (most are). */
+function fileOrder(entries: DirectoryEntries): readonly number[] | null {
+  for (let i = 1; i < entries.count; i++) {
+    if (entries.localOffset(i) < entries.localOffset(i - 1)) {
+      return Array.from({ length: entries.count }, (_, k) => k).sort(
+        (a, b) => entries.localOffset(a) - entries.localOffset(b) || a - b,
+      );
     }
   }
-  return records;
+  return null;
 }
 
-function spacingProblem(
-  previous: CentralRecord | undefined,
-  record: CentralRecord,
-  expected: number,
-): string {
-  const prev = previous === undefined ? 'the start' : `entry ${displayName(previous.name)}`;
-  if (record.localOffset < expected) {
-    return `entries overlap: ${displayName(record.name)} starts at offset ${record.localOffset}, inside ${prev} (which ends at ${expected})`;
+function spacingProblem(entries: DirectoryEntries, previous: number, i: number, expected: number): string {
+  const prev = previous === -1 ? 'the start' : where(entries, previous);
+  const offset = entries.localOffset(i);
+  const name = displayName(entries.name(i));
+  if (offset < expected) {
+    return `entries overlap: ${name} starts at offset ${offset}, inside ${prev} (which ends at ${expected})`;
   }
-  return `${record.localOffset - expected} unaccounted bytes between ${prev} and entry ${displayName(record.name)}`;
+  return `${offset - expected} unaccounted bytes between ${prev} and entry ${name}`;
+}
+
+function where(entries: DirectoryEntries, i: number): string {
+  return `entry ${displayName(entries.name(i))}`;
 }
 
 /**
- * With `verify`, the data is checked before the descriptor is read: the reader only moves forward.
- * Bytes already in the window are taken without an await; messages are built only on failure.
+ * Compares the whole local header at buf[at] with entry i's central record; returns whether its
+ * sizes are zip64. Messages are built only on failure.
  */
-async function readSpan(
-  reader: ForwardReader,
-  record: CentralRecord,
-  limit: number,
-  verify: boolean,
-): Promise<EntrySpan> {
-  const offset = record.localOffset;
-  if (offset + LOCAL_HEADER_SIZE > limit)
-    throw new ArchiveError(`${where(record)}: local header runs into the central directory`);
-  if (!reader.has(offset, LOCAL_HEADER_SIZE)) await reader.bytes(offset, LOCAL_HEADER_SIZE);
-  let window = reader.window;
-  let at = reader.index(offset);
-  if (window.readUInt32LE(at) !== SIG_LOCAL)
-    throw new ArchiveError(`${where(record)}: no local header at offset ${offset}`);
-  const headerLength = LOCAL_HEADER_SIZE + window.readUInt16LE(at + 26) + window.readUInt16LE(at + 28);
-  if (offset + headerLength > limit)
-    throw new ArchiveError(`${where(record)}: local header runs into the central directory`);
-  if (!reader.has(offset, headerLength)) {
-    await reader.bytes(offset, headerLength);
-    window = reader.window;
-    at = reader.index(offset);
-  }
-  const local = compareLocalHeader(window, at, record);
-  const dataStart = offset + headerLength;
-  const dataEnd = dataStart + record.compressedSize;
-  if (dataEnd > limit) {
-    throw new ArchiveError(
-      `${where(record)}: its ${record.compressedSize} bytes of data run into the central directory`,
-    );
-  }
-  if (verify)
-    verifyInMemory(
-      record,
-      reader.peek(dataStart, record.compressedSize) ?? (await reader.bytes(dataStart, record.compressedSize)),
-    );
-  let end = dataEnd;
-  if ((record.flags & FLAG_DESCRIPTOR) !== 0) {
-    if (!reader.has(dataEnd, 24)) await reader.bytes(dataEnd, 24);
-    const start = reader.index(dataEnd);
-    end += descriptorLength(reader.window, start, Math.min(24, limit - dataEnd), record, local.zip64);
-  }
-  return { record, dataStart, end };
-}
-
-function where(record: CentralRecord): string {
-  return `entry ${displayName(record.name)}`;
-}
-
-/** Compares the local header at `window[at]` with its central record, reading in place. */
-function compareLocalHeader(window: Buffer, at: number, record: CentralRecord): { zip64: boolean } {
-  const flags = window.readUInt16LE(at + 6);
-  const method = window.readUInt16LE(at + 8);
-  const nameLength = window.readUInt16LE(at + 26);
-  const nameStart = at + LOCAL_HEADER_SIZE;
-  const nameEnd = nameStart + nameLength;
+function compareLocalHeader(entries: DirectoryEntries, i: number, buf: Buffer, at: number): boolean {
+  const cd = entries.directory;
+  const record = entries.starts[i] as number;
+  const nameLength = u16(buf, at + 26);
+  const nameAt = at + LOCAL_HEADER_SIZE;
   if (
-    nameLength !== record.nameRaw.length ||
-    window.compare(record.nameRaw, 0, nameLength, nameStart, nameEnd) !== 0
+    nameLength !== u16(cd, record + 28) ||
+    !sameBytes(buf, nameAt, cd, record + CENTRAL_HEADER_SIZE, nameLength)
   ) {
-    const name = window.toString('utf8', nameStart, nameEnd);
-    throw new ArchiveError(`${where(record)}: local header names it ${displayName(name)}`);
+    const name = buf.toString('utf8', nameAt, nameAt + nameLength);
+    throw new ArchiveError(`${where(entries, i)}: local header names it ${displayName(name)}`);
   }
+  const flags = u16(buf, at + 6);
   if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0)
-    throw new ArchiveError(`${where(record)} is encrypted`);
-  if ((flags & FLAG_DESCRIPTOR) !== (record.flags & FLAG_DESCRIPTOR)) {
+    throw new ArchiveError(`${where(entries, i)} is encrypted`);
+  if ((flags & FLAG_DESCRIPTOR) !== (u16(cd, record + 8) & FLAG_DESCRIPTOR)) {
     throw new ArchiveError(
-      `${where(record)}: local header and central record disagree on the data descriptor flag`,
+      `${where(entries, i)}: local header and central record disagree on the data descriptor flag`,
     );
   }
-  if (method !== record.method) {
+  const method = u16(buf, at + 8);
+  if (method !== u16(cd, record + 10)) {
     throw new ArchiveError(
-      `${where(record)}: local header says compression method ${method}, central record says ${record.method}`,
+      `${where(entries, i)}: local header says compression method ${method}, central record says ${entries.method(i)}`,
     );
   }
-  let compressed = window.readUInt32LE(at + 18);
-  let uncompressed = window.readUInt32LE(at + 22);
+  let compressed = u32(buf, at + 18);
+  let uncompressed = u32(buf, at + 22);
   let zip64 = false;
   if (compressed === U32_MAX || uncompressed === U32_MAX) {
-    const extra = window.subarray(nameEnd, nameEnd + window.readUInt16LE(at + 28));
-    const parsed = parseExtraFields(extra);
-    if ('problem' in parsed) throw new ArchiveError(`${where(record)}: local ${parsed.problem}`);
+    const extraAt = nameAt + nameLength;
+    const parsed = parseExtraFields(buf.subarray(extraAt, extraAt + u16(buf, at + 28)));
+    if ('problem' in parsed) throw new ArchiveError(`${where(entries, i)}: local ${parsed.problem}`);
     const field = parsed.fields.get(ZIP64_EXTRA_ID);
     if (field === undefined || field.length < 16)
-      throw new ArchiveError(`${where(record)}: local header has saturated sizes but no zip64 extra field`);
+      throw new ArchiveError(
+        `${where(entries, i)}: local header has saturated sizes but no zip64 extra field`,
+      );
     uncompressed = readU64(field, 0) ?? -1;
     compressed = readU64(field, 8) ?? -1;
     zip64 = true;
   }
-  const crc = window.readUInt32LE(at + 14);
   const deferred = (flags & FLAG_DESCRIPTOR) !== 0;
-  const agrees = (local: number, central: number) => local === central || (deferred && local === 0);
-  if (!agrees(crc, record.crc32))
+  const crc = u32(buf, at + 14);
+  const centralCrc = u32(cd, record + 16);
+  if (crc !== centralCrc && !(deferred && crc === 0))
     throw new ArchiveError(
-      `${where(record)}: local header CRC-32 ${hex(crc)} differs from the central record's ${hex(record.crc32)}`,
+      `${where(entries, i)}: local header CRC-32 ${hex(crc)} differs from the central record's ${hex(centralCrc)}`,
     );
-  if (!agrees(compressed, record.compressedSize)) {
+  const centralCompressed = entries.compressed[i] as number;
+  if (compressed !== centralCompressed && !(deferred && compressed === 0)) {
     throw new ArchiveError(
-      `${where(record)}: local header says ${compressed} compressed bytes, central record says ${record.compressedSize}`,
-    );
-  }
-  if (!agrees(uncompressed, record.uncompressedSize)) {
-    throw new ArchiveError(
-      `${where(record)}: local header says ${uncompressed} uncompressed bytes, central record says ${record.uncompressedSize}`,
+      `${where(entries, i)}: local header says ${compressed} compressed bytes, central record says ${centralCompressed}`,
     );
   }
-  return { zip64: zip64 || record.zip64 };
+  const centralUncompressed = entries.uncompressed[i] as number;
+  if (uncompressed !== centralUncompressed && !(deferred && uncompressed === 0)) {
+    throw new ArchiveError(
+      `${where(entries, i)}: local header says ${uncompressed} uncompressed bytes, central record says ${centralUncompressed}`,
+    );
+  }
+  return zip64 || entries.zip64(i);
 }
 
-/** Length of the data descriptor after an entry; its values must match the central record. */
+function sameBytes(a: Buffer, aStart: number, b: Buffer, bStart: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (a[aStart + k] !== b[bStart + k]) return false;
+  return true;
+}
+
+/** Length of the data descriptor after an entry, signed or not; its values must match the central record. */
 function descriptorLength(
-  window: Buffer,
+  entries: DirectoryEntries,
+  i: number,
+  buf: Buffer,
   at: number,
   available: number,
-  record: CentralRecord,
   zip64: boolean,
 ): number {
-  const sizeWidth = zip64 ? 8 : 4;
-  const signed = available >= 4 && window.readUInt32LE(at) === SIG_DESCRIPTOR;
-  for (const skip of signed ? [4, 0] : [0]) {
-    const length = skip + 4 + 2 * sizeWidth;
-    if (available < length) continue;
-    const start = at + skip;
-    const crc = window.readUInt32LE(start);
-    const compressed = zip64 ? readU64(window, start + 4) : window.readUInt32LE(start + 4);
-    const uncompressed = zip64 ? readU64(window, start + 12) : window.readUInt32LE(start + 8);
-    if (
-      crc === record.crc32 &&
-      compressed === record.compressedSize &&
-      uncompressed === record.uncompressedSize
-    )
-      return length;
-  }
-  throw new ArchiveError(`${where(record)}: data descriptor is missing or disagrees with the central record`);
+  const bare = 4 + 2 * (zip64 ? 8 : 4);
+  if (
+    available >= 4 + bare &&
+    u32(buf, at) === SIG_DESCRIPTOR &&
+    descriptorMatches(entries, i, buf, at + 4, zip64)
+  )
+    return 4 + bare;
+  if (available >= bare && descriptorMatches(entries, i, buf, at, zip64)) return bare;
+  throw new ArchiveError(
+    `${where(entries, i)}: data descriptor is missing or disagrees with the central record`,
+  );
+}
+
+function descriptorMatches(
+  entries: DirectoryEntries,
+  i: number,
+  buf: Buffer,
+  at: number,
+  zip64: boolean,
+): boolean {
+  const compressed = zip64 ? readU64(buf, at + 4) : u32(buf, at + 4);
+  const uncompressed = zip64 ? readU64(buf, at + 12) : u32(buf, at + 8);
+  return (
+    u32(buf, at) === entries.crc32(i) &&
+    compressed === entries.compressedSize(i) &&
+    uncompressed === entries.uncompressedSize(i)
+  );
 }
 
 function hex(value: number): string {
@@ -351,33 +376,27 @@ function hex(value: number): string {
 }
 
 /** Inflates a small entry with its declared size as a hard cap, then checks the count and CRC. */
-function verifyInMemory(record: CentralRecord, compressed: Buffer): void {
+function verifyInMemory(entries: DirectoryEntries, i: number, compressed: Buffer): void {
+  const declared = entries.uncompressedSize(i);
   let data = compressed;
-  if (record.method === METHOD_DEFLATED) {
+  if (entries.method(i) === METHOD_DEFLATED) {
     try {
-      data = inflateRawSync(compressed, { maxOutputLength: Math.max(1, record.uncompressedSize) });
+      data = inflateRawSync(compressed, { maxOutputLength: Math.max(1, declared) });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ERR_BUFFER_TOO_LARGE')
-        throw new ArchiveError(
-          `${where(record)}: inflates past its declared size of ${record.uncompressedSize} bytes`,
-        );
-      throw new ArchiveError(`${where(record)}: compressed data is corrupt (${(error as Error).message})`, {
-        cause: error,
-      });
+        throw new ArchiveError(`${where(entries, i)}: inflates past its declared size of ${declared} bytes`);
+      throw new ArchiveError(
+        `${where(entries, i)}: compressed data is corrupt (${(error as Error).message})`,
+        { cause: error },
+      );
     }
   }
   // maxOutputLength is at least 1, so an entry declared empty can inflate to one byte without an error.
-  if (data.length > record.uncompressedSize) {
-    throw new ArchiveError(
-      `${where(record)}: inflates past its declared size of ${record.uncompressedSize} bytes`,
-    );
-  }
-  if (data.length !== record.uncompressedSize) {
-    throw new ArchiveError(
-      `${where(record)}: expected ${record.uncompressedSize} bytes, got only ${data.length}`,
-    );
-  }
-  if (crc32(data) !== record.crc32)
-    throw new ArchiveError(`${where(record)}: CRC-32 does not match its data`);
+  if (data.length > declared)
+    throw new ArchiveError(`${where(entries, i)}: inflates past its declared size of ${declared} bytes`);
+  if (data.length !== declared)
+    throw new ArchiveError(`${where(entries, i)}: expected ${declared} bytes, got only ${data.length}`);
+  if (crc32(data) !== entries.crc32(i))
+    throw new ArchiveError(`${where(entries, i)}: CRC-32 does not match its data`);
 }

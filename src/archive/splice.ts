@@ -19,12 +19,12 @@ import {
   ZIP64_LOCATOR_SIZE,
 } from './format.js';
 import { entryNameProblem } from './names.js';
-import type { ArchiveStructure, CentralRecord } from './structure.js';
+import type { ArchiveStructure } from './structure.js';
 
 /** What the splice needs to know about a base: its directory and where it starts. */
 export type SpliceBase = Pick<
   ArchiveStructure,
-  'centralDirectoryOffset' | 'centralDirectory' | 'records' | 'comment' | 'zip64'
+  'centralDirectoryOffset' | 'centralDirectory' | 'entries' | 'comment' | 'zip64'
 >;
 
 export interface NewEntry {
@@ -87,39 +87,19 @@ export function buildTail(base: SpliceBase, entry: NewEntry): Tail {
       joined ??= Buffer.concat(parts, length);
       return joined;
     },
-    replaced: kept.count !== base.records.length,
+    replaced: kept.count !== base.entries.count,
   };
 }
 
-/**
- * Records by raw name, built on the second lookup in the same directory: a one-off splice (the
- * CLI) scans once, while a base that serves many organizations must not scan 30k names each time.
- */
-const byName = new WeakMap<readonly CentralRecord[], Map<string, CentralRecord> | 'scanned-once'>();
-
-function recordNamed(records: readonly CentralRecord[], nameRaw: Buffer): CentralRecord | undefined {
-  const index = byName.get(records);
-  if (index === undefined) {
-    byName.set(records, 'scanned-once');
-    return records.find((record) => record.nameRaw.equals(nameRaw));
-  }
-  if (index === 'scanned-once') {
-    const built = new Map(records.map((record) => [record.nameRaw.toString('latin1'), record]));
-    byName.set(records, built);
-    return built.get(nameRaw.toString('latin1'));
-  }
-  return index.get(nameRaw.toString('latin1'));
-}
-
 function keptDirectory(base: SpliceBase, nameRaw: Buffer): { parts: Buffer[]; count: number; size: number } {
-  const replaced = recordNamed(base.records, nameRaw);
+  const { entries } = base;
+  const replaced = entries.nameIndex().findRaw(nameRaw);
   const cd = base.centralDirectory;
-  if (replaced === undefined) return { parts: [cd], count: base.records.length, size: cd.length };
-  const parts = [
-    cd.subarray(0, replaced.recordStart),
-    cd.subarray(replaced.recordStart + replaced.recordLength),
-  ];
-  return { parts, count: base.records.length - 1, size: cd.length - replaced.recordLength };
+  if (replaced === -1) return { parts: [cd], count: entries.count, size: cd.length };
+  const start = entries.start(replaced);
+  const length = entries.recordLength(replaced);
+  const parts = [cd.subarray(0, start), cd.subarray(start + length)];
+  return { parts, count: entries.count - 1, size: cd.length - length };
 }
 
 function localHeader(nameRaw: Buffer, flags: number, crc: number, size: number): Buffer {

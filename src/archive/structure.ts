@@ -1,11 +1,10 @@
 import type { FileHandle } from 'node:fs/promises';
 import { ArchiveError } from '../errors.js';
+import { type CentralRecord, DirectoryEntries } from './directory.js';
 import {
   CENTRAL_HEADER_SIZE,
   EOCD_SIZE,
-  FLAG_UTF8,
   MAX_COMMENT,
-  parseExtraFields,
   readU64,
   SIG_CENTRAL,
   SIG_EOCD,
@@ -14,34 +13,14 @@ import {
   U16_MAX,
   U32_MAX,
   ZIP64_EOCD_SIZE,
-  ZIP64_EXTRA_ID,
   ZIP64_LOCATOR_SIZE,
 } from './format.js';
-import { decodeEntryName, displayName } from './names.js';
+import { keepLayout } from './keep-layout.js';
 
-/** One central-directory record, with where its raw bytes sit in the directory. */
-export interface CentralRecord {
-  readonly index: number;
-  readonly nameRaw: Buffer;
-  readonly name: string;
-  readonly versionMadeBy: number;
-  readonly versionNeeded: number;
-  readonly flags: number;
-  readonly method: number;
-  readonly crc32: number;
-  readonly compressedSize: number;
-  readonly uncompressedSize: number;
-  readonly localOffset: number;
-  readonly externalAttributes: number;
-  /** The sizes came from a zip64 extra field, so a data descriptor holds 8-byte sizes. */
-  readonly zip64: boolean;
-  /** Offset of the record inside the central directory buffer, and its length. */
-  readonly recordStart: number;
-  readonly recordLength: number;
-}
+export type { CentralRecord } from './directory.js';
 
 /** Where the central directory and end records are, read from the end of the file. */
-export interface ArchiveStructure {
+export interface DirectoryLocation {
   readonly fileSize: number;
   readonly entryCount: number;
   readonly centralDirectoryOffset: number;
@@ -50,7 +29,12 @@ export interface ArchiveStructure {
   readonly endRecordsOffset: number;
   readonly comment: Buffer;
   readonly zip64: boolean;
+}
+
+export interface ArchiveStructure extends DirectoryLocation {
   readonly centralDirectory: Buffer;
+  readonly entries: DirectoryEntries;
+  /** One object per entry, in directory order, built on first use (checks and splices never need them). */
   readonly records: readonly CentralRecord[];
 }
 
@@ -165,12 +149,12 @@ async function applyZip64(
   return { end: { ...end, entryCount, cdSize, cdOffset }, zip64: true, endRecordsOffset: recordOffset };
 }
 
-/** Reads the end records and the whole central directory; checks that they fit together. */
-export async function readStructure(
+/** Reads the end records and checks that they fit together; the directory itself is not read yet. */
+export async function locateDirectory(
   fh: FileHandle,
   fileSize: number,
   maxEntries: number,
-): Promise<ArchiveStructure> {
+): Promise<DirectoryLocation> {
   const found = await findEndRecord(fh, fileSize);
   const { end, zip64, endRecordsOffset } = await applyZip64(fh, found);
   if (end.entryCount === 0) throw new ArchiveError('archive has no entries');
@@ -199,8 +183,6 @@ export async function readStructure(
       `central directory of ${end.cdSize} bytes is too small for ${end.entryCount} entries`,
     );
   }
-  const centralDirectory = await readAt(fh, end.cdOffset, end.cdSize);
-  const records = parseCentralDirectory(centralDirectory, end.entryCount);
   return {
     fileSize,
     entryCount: end.entryCount,
@@ -209,111 +191,45 @@ export async function readStructure(
     endRecordsOffset,
     comment: end.comment,
     zip64,
+  };
+}
+
+/** Reads and parses the central directory found by locateDirectory. */
+export async function readDirectory(fh: FileHandle, location: DirectoryLocation): Promise<ArchiveStructure> {
+  const centralDirectory = await readAt(fh, location.centralDirectoryOffset, location.centralDirectorySize);
+  return new Structure(
+    location,
     centralDirectory,
-    records,
-  };
-}
-
-export function parseCentralDirectory(cd: Buffer, entryCount: number): CentralRecord[] {
-  const records: CentralRecord[] = [];
-  let pos = 0;
-  for (let index = 0; index < entryCount; index++) {
-    if (pos + CENTRAL_HEADER_SIZE > cd.length)
-      throw new ArchiveError(`central directory ends inside record ${index + 1} of ${entryCount}`);
-    if (cd.readUInt32LE(pos) !== SIG_CENTRAL) {
-      throw new ArchiveError(
-        `central directory record ${index + 1} of ${entryCount} has a bad signature at offset ${pos}`,
-      );
-    }
-    const record = parseCentralRecord(cd, pos, index);
-    records.push(record);
-    pos += record.recordLength;
-  }
-  if (pos !== cd.length)
-    throw new ArchiveError(`central directory has ${cd.length - pos} bytes after its last record`);
-  return records;
-}
-
-function parseCentralRecord(cd: Buffer, pos: number, index: number): CentralRecord {
-  const nameLength = cd.readUInt16LE(pos + 28);
-  const extraLength = cd.readUInt16LE(pos + 30);
-  const commentLength = cd.readUInt16LE(pos + 32);
-  const recordLength = CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
-  if (pos + recordLength > cd.length)
-    throw new ArchiveError(`central directory record ${index + 1} runs past the end of the directory`);
-  const flags = cd.readUInt16LE(pos + 8);
-  const nameRaw = cd.subarray(pos + CENTRAL_HEADER_SIZE, pos + CENTRAL_HEADER_SIZE + nameLength);
-  const name = decodeEntryName(nameRaw, (flags & FLAG_UTF8) !== 0);
-  const extra = cd.subarray(
-    pos + CENTRAL_HEADER_SIZE + nameLength,
-    pos + CENTRAL_HEADER_SIZE + nameLength + extraLength,
+    new DirectoryEntries(centralDirectory, location.entryCount),
   );
-  let uncompressedSize = cd.readUInt32LE(pos + 24);
-  let compressedSize = cd.readUInt32LE(pos + 20);
-  let localOffset = cd.readUInt32LE(pos + 42);
-  const disk = cd.readUInt16LE(pos + 34);
-  const needs = [
-    uncompressedSize === U32_MAX,
-    compressedSize === U32_MAX,
-    localOffset === U32_MAX,
-    disk === U16_MAX,
-  ];
-  let zip64 = false;
-  if (needs.some(Boolean)) {
-    const parsed = parseExtraFields(extra);
-    if ('problem' in parsed) throw new ArchiveError(`entry ${displayName(name)}: ${parsed.problem}`);
-    const field = parsed.fields.get(ZIP64_EXTRA_ID);
-    if (field === undefined)
-      throw new ArchiveError(
-        `entry ${displayName(name)} has saturated sizes or offset but no zip64 extra field`,
-      );
-    const values = readZip64Values(field, needs, name);
-    uncompressedSize = values[0] ?? uncompressedSize;
-    compressedSize = values[1] ?? compressedSize;
-    localOffset = values[2] ?? localOffset;
-    zip64 = true;
-  } else if (disk !== 0) {
-    throw new ArchiveError('multi-disk (split) archives are not supported');
-  }
-  return {
-    index,
-    nameRaw,
-    name,
-    versionMadeBy: cd.readUInt16LE(pos + 4),
-    versionNeeded: cd.readUInt16LE(pos + 6),
-    flags,
-    method: cd.readUInt16LE(pos + 10),
-    crc32: cd.readUInt32LE(pos + 16),
-    compressedSize,
-    uncompressedSize,
-    localOffset,
-    externalAttributes: cd.readUInt32LE(pos + 38),
-    zip64,
-    recordStart: pos,
-    recordLength,
-  };
 }
 
-/** Reads the zip64 extra's 8-byte values in spec order, only for the fields that are saturated. */
-function readZip64Values(field: Buffer, needs: boolean[], name: string): Array<number | undefined> {
-  const values: Array<number | undefined> = [];
-  let pos = 0;
-  for (let i = 0; i < 3; i++) {
-    if (!needs[i]) {
-      values.push(undefined);
-      continue;
-    }
-    if (pos + 8 > field.length)
-      throw new ArchiveError(`entry ${displayName(name)}: zip64 extra field is too short`);
-    const value = readU64(field, pos);
-    if (value === null)
-      throw new ArchiveError(`entry ${displayName(name)}: zip64 size or offset is beyond 2^53`);
-    values.push(value);
-    pos += 8;
+/** A class rather than a literal with a getter: a literal's getter is a new closure, hence a new map, per archive. */
+class Structure implements ArchiveStructure {
+  readonly fileSize: number;
+  readonly entryCount: number;
+  readonly centralDirectoryOffset: number;
+  readonly centralDirectorySize: number;
+  readonly endRecordsOffset: number;
+  readonly comment: Buffer;
+  readonly zip64: boolean;
+
+  constructor(
+    location: DirectoryLocation,
+    readonly centralDirectory: Buffer,
+    readonly entries: DirectoryEntries,
+  ) {
+    this.fileSize = location.fileSize;
+    this.entryCount = location.entryCount;
+    this.centralDirectoryOffset = location.centralDirectoryOffset;
+    this.centralDirectorySize = location.centralDirectorySize;
+    this.endRecordsOffset = location.endRecordsOffset;
+    this.comment = location.comment;
+    this.zip64 = location.zip64;
+    keepLayout(this);
   }
-  if (needs[3]) {
-    if (pos + 4 > field.length || field.readUInt32LE(pos) !== 0)
-      throw new ArchiveError('multi-disk (split) archives are not supported');
+
+  get records(): readonly CentralRecord[] {
+    return this.entries.records();
   }
-  return values;
 }

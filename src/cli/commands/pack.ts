@@ -1,13 +1,8 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { writeAll, writeAtomically } from '../../archive/atomic.js';
-import { writeBundle } from '../../archive/bundle.js';
-import { buildStatement, signStatement } from '../../bundles/signature.js';
-import { keyIdOf, loadOrCreateKeyring, publicKeyPem, type SigningKey } from '../../bundles/signing-keys.js';
+import type { SigningKey } from '../../bundles/signing-keys.js';
 import { ArchiveError, UsageError } from '../../errors.js';
-import { loadKind } from '../../render/kinds.js';
-import { parseSetOptions, renderConfig } from '../../render/render.js';
 import { parseArgs, requireOption, stringOption } from '../args.js';
 import type { Command } from '../io.js';
 import { print } from '../io.js';
@@ -34,14 +29,22 @@ export const run: Command = async (argv, io) => {
     throw new UsageError(`unexpected argument '${args.positionals[0]}' (see agentpack pack --help)`);
   const base = resolve(io.cwd, requireOption(args, 'base'));
   const out = resolve(io.cwd, requireOption(args, 'out'));
-  const kind = await loadKind(requireOption(args, 'kind'));
-  const config = renderConfig(kind, parseSetOptions(args.repeated.get('set') ?? []));
+  const limits = limitsFromArgs(args, io.env);
+  const [{ writeBundle }, { writeAll, writeAtomically }, { buildStatement, signStatement }, render] =
+    await Promise.all([
+      import('../../archive/bundle.js'),
+      import('../../archive/atomic.js'),
+      import('../../bundles/signature.js'),
+      loadRender(),
+    ]);
+  const kind = await render.loadKind(requireOption(args, 'kind'));
+  const config = render.renderConfig(kind, render.parseSetOptions(args.repeated.get('set') ?? []));
   const signer = await signingKey(stringOption(args, 'signing-key'), io.cwd, io.env);
-  const written = await writeBundle(base, { path: kind.target, data: config }, out, {
-    limits: limitsFromArgs(args, io.env),
-  }).catch((error: unknown) => {
-    throw error instanceof ArchiveError ? new ArchiveError(`${basename(base)}: ${error.message}`) : error;
-  });
+  const written = await writeBundle(base, { path: kind.target, data: config }, out, { limits }).catch(
+    (error: unknown) => {
+      throw error instanceof ArchiveError ? new ArchiveError(`${basename(base)}: ${error.message}`) : error;
+    },
+  );
   const statement = buildStatement({
     sha256Hex: written.sha256,
     fileName: basename(out),
@@ -51,8 +54,11 @@ export const run: Command = async (argv, io) => {
     issuedAt: new Date(),
     keyId: signer.keyId,
   });
-  await writeAtomically(`${out}.sha256`, (fh) => writeAll(fh, statement));
-  await writeAtomically(`${out}.sig`, (fh) => writeAll(fh, signStatement(statement, signer)));
+  const signature = signStatement(statement, signer);
+  await Promise.all([
+    writeAtomically(`${out}.sha256`, (fh) => writeAll(fh, statement)),
+    writeAtomically(`${out}.sig`, (fh) => writeAll(fh, signature)),
+  ]);
   if (args.options.has('json')) {
     print(
       io.stdout,
@@ -77,11 +83,28 @@ export const run: Command = async (argv, io) => {
   return 0;
 };
 
+/** The renderer (Handlebars and the kinds), loaded once the arguments have been accepted. */
+async function loadRender() {
+  const [kinds, render] = await Promise.all([
+    import('../../render/kinds.js'),
+    import('../../render/render.js'),
+  ]);
+  return {
+    loadKind: kinds.loadKind,
+    renderConfig: render.renderConfig,
+    parseSetOptions: render.parseSetOptions,
+  };
+}
+
 async function signingKey(
   pemPath: string | undefined,
   cwd: string,
   env: NodeJS.ProcessEnv,
 ): Promise<SigningKey & { publicKeyFile?: string }> {
+  const [{ writeAll, writeAtomically }, { keyIdOf, loadOrCreateKeyring, publicKeyPem }] = await Promise.all([
+    import('../../archive/atomic.js'),
+    import('../../bundles/signing-keys.js'),
+  ]);
   if (pemPath !== undefined) {
     const privateKey = createPrivateKey(await readFile(resolve(cwd, pemPath)));
     if (privateKey.asymmetricKeyType !== 'ed25519')
