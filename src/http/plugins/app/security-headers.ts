@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
+/** Over https only: a year, subdomains included. */
+const HSTS = { 'strict-transport-security': 'max-age=31536000; includeSubDomains' };
+
 /**
  * The security headers of every answer, as one fixed table built at start: they depend on
  * nothing but whether the public URL is https, so nothing is computed per request. The CSP
@@ -27,7 +30,7 @@ export function securityHeaders(https: boolean): Readonly<Record<string, string>
     'cross-origin-resource-policy': 'same-origin',
     'origin-agent-cluster': '?1',
     'referrer-policy': 'no-referrer',
-    ...(https ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+    ...(https ? HSTS : {}),
     'x-content-type-options': 'nosniff',
     'x-dns-prefetch-control': 'off',
     'x-download-options': 'noopen',
@@ -46,7 +49,7 @@ export function agentApiHeaders(https: boolean): Readonly<Record<string, string>
   return Object.freeze({
     'content-security-policy': "default-src 'none';frame-ancestors 'none'",
     'referrer-policy': 'no-referrer',
-    ...(https ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+    ...(https ? HSTS : {}),
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
   });
