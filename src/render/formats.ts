@@ -4,13 +4,13 @@ import type { ConfigFormat } from './manifest.js';
 
 // Handlebars is CommonJS typed with `export =`; with esModuleInterop off TypeScript refuses a
 // default import of it, and Node's ESM namespace for it holds only `default`. So: require.
-// The prebuilt single-file bundle: the same API without the source-map machinery, so the CLI
-// starts about 150 ms sooner than with the package's main entry.
-const Handlebars = createRequire(import.meta.url)(
-  'handlebars/dist/handlebars.min.js',
-) as typeof import('handlebars');
+// The prebuilt single-file bundles, without the source-map machinery of the package's main entry.
+// Rendering needs only the runtime: the packaged templates are compiled at build time
+// (template.ts); the compiler is loaded for any other template, on first use.
+const require = createRequire(import.meta.url);
+const Runtime = require('handlebars/dist/handlebars.runtime.min.js') as typeof import('handlebars');
 
-export type HandlebarsEnv = typeof Handlebars;
+export type HandlebarsEnv = typeof Runtime;
 
 /**
  * One config file format: its escaping, and its own Handlebars environment, so nothing
@@ -18,7 +18,10 @@ export type HandlebarsEnv = typeof Handlebars;
  */
 export interface Format {
   readonly name: ConfigFormat;
+  /** Runs compiled templates (`template(spec)`); holds no compiler. */
   readonly env: HandlebarsEnv;
+  /** This format's environment with the compiler, created on first use. */
+  compiler(): HandlebarsEnv;
   /** A setting's name, escaped for this format and marked safe so Handlebars leaves it alone. */
   key(name: string): Handlebars.SafeString;
   /** A value, likewise: Handlebars' HTML escaping must never touch it. */
@@ -30,10 +33,15 @@ function defineFormat(
   escapeKey: (s: string) => string,
   escapeValue: (s: string) => string,
 ): Format {
-  const env = Handlebars.create();
+  const env = Runtime.create();
+  let compiler: HandlebarsEnv | undefined;
   return {
     name,
     env,
+    compiler: () => {
+      compiler ??= (require('handlebars/dist/handlebars.min.js') as HandlebarsEnv).create();
+      return compiler;
+    },
     key: (text) => new env.SafeString(escapeKey(text)),
     value: (text) => new env.SafeString(escapeValue(text)),
   };

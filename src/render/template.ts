@@ -1,10 +1,15 @@
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { AgentpackError } from '../errors.js';
 import type { Format } from './formats.js';
 import type { AgentKind } from './kinds.js';
 
 /**
  * Compiling a kind's template: checked once for constructs that would bypass format escaping,
- * compiled in strict mode in its format's environment, cached per kind.
+ * compiled in strict mode in its format's environment, cached per kind. The packaged templates
+ * are checked and compiled at build time (`precompileTemplate`, written to precompiled.cjs
+ * beside this module in dist/), keyed by a digest of their format and source: an edited or
+ * added template does not match and is compiled here, on first use.
  */
 
 export interface CompiledTemplate {
@@ -13,7 +18,7 @@ export interface CompiledTemplate {
 }
 
 /** Where each `{{path}}` sits, to name the variable when strict mode reports one missing. */
-interface PathAt {
+export interface PathAt {
   readonly line: number;
   readonly column: number;
   readonly path: string;
@@ -30,6 +35,54 @@ const compileOptions: CompileOptions = {
 
 const cache = new WeakMap<AgentKind, CompiledTemplate>();
 
+/** A template compiled at build time: Handlebars' template spec and the template's variables. */
+export interface PrecompiledTemplate {
+  readonly spec: object;
+  readonly paths: readonly PathAt[];
+}
+
+/** A template as the build writes it: the spec as JavaScript source. */
+export interface PrecompiledSource {
+  readonly key: string;
+  readonly source: string;
+  readonly paths: readonly PathAt[];
+}
+
+/** Changes whenever the compile options or the checks change, so older builds never match. */
+const PRECOMPILE_VERSION = `1 ${JSON.stringify(compileOptions)}`;
+
+/** The digest a precompiled template is found by: exactly this format and source. */
+export function templateKey(kind: AgentKind, format: Format): string {
+  return createHash('sha256')
+    .update(`${PRECOMPILE_VERSION}\0${format.name}\0${kind.templateSource}`)
+    .digest('hex');
+}
+
+let precompiled: Readonly<Record<string, PrecompiledTemplate>> | undefined;
+
+/** The build's table; empty where there is none (running from src/ under the test runner). */
+function precompiledTemplates(): Readonly<Record<string, PrecompiledTemplate>> {
+  if (precompiled === undefined) {
+    try {
+      precompiled = createRequire(import.meta.url)('./precompiled.cjs') as Record<
+        string,
+        PrecompiledTemplate
+      >;
+    } catch {
+      precompiled = {};
+    }
+  }
+  return precompiled;
+}
+
+/** For the build: the kind's template checked and compiled to a spec's JavaScript source. */
+export function precompileTemplate(kind: AgentKind, format: Format): PrecompiledSource {
+  const { ast, paths } = checkedTemplate(kind, format);
+  // Typed as a spec object, but precompile returns the spec's JavaScript source.
+  const source = format.compiler().precompile(ast, compileOptions) as unknown as string;
+  return { key: templateKey(kind, format), source, paths };
+}
+
 export function compiledTemplate(kind: AgentKind, format: Format): CompiledTemplate {
   let compiled = cache.get(kind);
   if (compiled === undefined) {
@@ -41,18 +94,29 @@ export function compiledTemplate(kind: AgentKind, format: Format): CompiledTempl
 
 function compile(kind: AgentKind, format: Format): CompiledTemplate {
   const where = `kind ${kind.kind}: template ${kind.templateFile}`;
+  const built = precompiledTemplates()[templateKey(kind, format)];
+  if (built !== undefined) {
+    const run = format.env.template(built.spec as TemplateSpecification);
+    return { render: (context) => renderOrExplain(run, context, built.paths, where) };
+  }
+  const { ast, paths } = checkedTemplate(kind, format);
+  // The checked tree itself is compiled, so what runs is exactly what was checked.
+  const run: (context: object) => string = format.compiler().compile(ast, compileOptions);
+  return { render: (context) => renderOrExplain(run, context, paths, where) };
+}
+
+function checkedTemplate(kind: AgentKind, format: Format): { ast: hbs.AST.Program; paths: PathAt[] } {
+  const where = `kind ${kind.kind}: template ${kind.templateFile}`;
   let ast: hbs.AST.Program;
   try {
-    ast = format.env.parse(kind.templateSource);
+    ast = format.compiler().parse(kind.templateSource);
   } catch (error) {
     throw templateInvalid(`${where}: ${(error as Error).message}`);
   }
   const paths: PathAt[] = [];
   const problem = programProblem(ast, paths);
   if (problem !== null) throw templateInvalid(`${where} ${problem}`);
-  // The checked tree itself is compiled, so what runs is exactly what was checked.
-  const run: (context: object) => string = format.env.compile(ast, compileOptions);
-  return { render: (context) => renderOrExplain(run, context, paths, where) };
+  return { ast, paths };
 }
 
 /**
@@ -81,7 +145,7 @@ class GroupPrinted extends Error {
 function renderOrExplain(
   run: (c: object) => string,
   context: object,
-  paths: PathAt[],
+  paths: readonly PathAt[],
   where: string,
 ): string {
   try {

@@ -228,7 +228,7 @@ describe('templates', () => {
 
   it('are compiled once per kind', async () => {
     const kind = await kindWithTemplate('once', 'a={{api.url}}\n');
-    const compile = vi.spyOn(formats.properties.env, 'compile');
+    const compile = vi.spyOn(formats.properties.compiler(), 'compile');
     try {
       renderConfig(kind, { 'api.url': '1' });
       renderConfig(kind, { 'api.url': '2' });
@@ -240,8 +240,8 @@ describe('templates', () => {
 
   it('are compiled in a Handlebars environment of their own format', async () => {
     const kind = await kindWithTemplate('yamlenv', 'a: {{api.url}}\n', 'yaml');
-    const yamlCompile = vi.spyOn(formats.yaml.env, 'compile');
-    const propertiesCompile = vi.spyOn(formats.properties.env, 'compile');
+    const yamlCompile = vi.spyOn(formats.yaml.compiler(), 'compile');
+    const propertiesCompile = vi.spyOn(formats.properties.compiler(), 'compile');
     try {
       expect(renderConfig(kind, { 'api.url': 'x:y' }).toString('utf8')).toBe('a: "x:y"\n');
       expect(yamlCompile).toHaveBeenCalledTimes(1);
