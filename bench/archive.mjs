@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { orgValues } from './inputs.mjs';
 import {
@@ -84,6 +84,11 @@ export async function benchWholeBundle(ctx) {
   let org = 1;
 
   const python = pythonExecutable();
+  const baseBytes = await readFile(base.path);
+  const extraCaCerts =
+    process.env.NODE_EXTRA_CA_CERTS !== undefined && process.env.NODE_EXTRA_CA_CERTS !== '';
+  const withoutExtraCa = { ...process.env };
+  delete withoutExtraCa.NODE_EXTRA_CA_CERTS;
   const missing = [];
   const cases = [
     { name: 'cp', short: 'cp', group: 'baseline', run: () => cp(out('cp')) },
@@ -160,6 +165,13 @@ export async function benchWholeBundle(ctx) {
         ),
     },
     {
+      name: 'info: sha256 of the base already in memory (the digest alone)',
+      group: 'info',
+      run: () => {
+        createHash('sha256').update(baseBytes).digest();
+      },
+    },
+    {
       name: 'info: read + sha256 of the base, 1 MiB windows (hash floor)',
       group: 'info',
       run: () => readAndHash(base.path),
@@ -179,6 +191,29 @@ export async function benchWholeBundle(ctx) {
       name: 'info: agentpack pack --help (CLI start)',
       group: 'info',
       run: () => runProcess(process.execPath, [join(rootDir, 'bin', 'agentpack.js'), 'pack', '--help']),
+    },
+    // With NODE_EXTRA_CA_CERTS set, Node 20 loads its whole root store plus that file at every
+    // start, before any of our code runs: these rows show what the variable costs here.
+    extraCaCerts && {
+      name: 'info: node -e 0, NODE_EXTRA_CA_CERTS unset',
+      group: 'info',
+      run: () => runProcess(process.execPath, ['-e', '0'], { env: withoutExtraCa }),
+    },
+    extraCaCerts && {
+      name: 'info: agentpack pack (whole process), NODE_EXTRA_CA_CERTS unset',
+      group: 'info',
+      run: () =>
+        runProcess(
+          process.execPath,
+          packArgs({
+            base: base.path,
+            out: out('agentpack-pack-noca'),
+            kind: kind.kind,
+            values: orgValues(org++),
+            signingKeyFile,
+          }),
+          { env: withoutExtraCa },
+        ),
     },
   ];
   for (const [tool, present] of [
@@ -220,6 +255,9 @@ export async function benchWholeBundle(ctx) {
       row.target = `<= ${c.target.toFixed(2)}x cp`;
       row.met = row.ratio <= c.target;
     }
+    if (c.name.startsWith('info: agentpack pack (whole process)') && fastestPeer !== null) {
+      row.vsFastestPeer = s.median / fastestPeer.median;
+    }
     if (c.name === 'agentpack pack (whole process)' && fastestPeer !== null) {
       const vsPeer = s.median / fastestPeer.median;
       row.target = `<= fastest peer: ${formatRatio(vsPeer)} of ${fastestPeer.short}`;
@@ -235,6 +273,14 @@ export async function benchWholeBundle(ctx) {
     `fastest peer measured: ${fastestPeer?.name ?? 'none'}${missing.length > 0 ? `; missing tools, cases skipped: ${missing.join(', ')}` : ''}`,
     'info rows attribute time (reading/hashing without writing, an in-process copy, process and CLI start); they have no target',
   ];
+  const noCa = rows.find(
+    (row) => row.name === 'info: agentpack pack (whole process), NODE_EXTRA_CA_CERTS unset',
+  );
+  if (noCa !== undefined && fastestPeer !== null) {
+    notes.push(
+      `NODE_EXTRA_CA_CERTS is set here: every Node process parses the root store and that file before running any code (compare the two node -e 0 rows); with it unset, agentpack pack takes ${formatRatio(noCa.vsFastestPeer)} of ${fastestPeer.short}`,
+    );
+  }
   return {
     id: 'bundle',
     title: `Whole bundle to a file, ~${Math.round(mib(base.bytes))} MB base`,
