@@ -48,6 +48,10 @@ function cli(argv: string[]) {
   return runCaptured(argv, { env: { AGENTPACK_DATA_DIR: dataDir }, cwd: dir });
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 function expectNoSecret(text: string): void {
   for (const secret of SECRET_PARTS) expect(text).not.toContain(secret);
 }
@@ -204,6 +208,27 @@ describe('agentpack pack', () => {
     expect(result).toEqual({ code: 2, stdout: '', stderr: `agentpack: ${missing}: no such file\n` });
     expect(await readdir(outDir)).toEqual([]);
   });
+
+  it.each([
+    [
+      'in a directory that does not exist',
+      () => join(outDir, 'nope', 'x.jar'),
+      'the directory .*nope does not exist',
+    ],
+    ['that is a directory', () => outDir, 'is a directory; name the bundle file'],
+    ['that is the base itself', () => fixtureJar, 'is the base itself; write the bundle to another file'],
+  ])(
+    'refuses an --out %s in one line before any work, leaving everything as it was',
+    async (_label, target, message) => {
+      const out = target();
+      const baseBefore = await readFile(fixtureJar);
+      const result = await cli(['pack', '--base', fixtureJar, '--kind', 'java', '--out', out, ...SETS]);
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr).toMatch(new RegExp(`^agentpack: --out ${escapeRegExp(out)}:? ${message}\n$`));
+      expect(await readdir(outDir)).toEqual([]);
+      expect((await readFile(fixtureJar)).equals(baseBefore)).toBe(true);
+    },
+  );
 
   it('requires --base, --kind and --out', async () => {
     for (const option of ['base', 'kind', 'out']) {

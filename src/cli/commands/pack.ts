@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { SigningKey } from '../../bundles/signing-keys.js';
 import { ArchiveError, UsageError } from '../../errors.js';
 import { parseArgs, requireOption, stringOption } from '../args.js';
@@ -30,6 +30,7 @@ export const run: Command = async (argv, io) => {
   const base = resolve(io.cwd, requireOption(args, 'base'));
   const out = resolve(io.cwd, requireOption(args, 'out'));
   const limits = limitsFromArgs(args, io.env);
+  await checkOut(out, base);
   const [{ writeBundle }, { writeAll, writeAtomically }, { buildStatement, signStatement }, render] =
     await Promise.all([
       import('../../archive/bundle.js'),
@@ -82,6 +83,26 @@ export const run: Command = async (argv, io) => {
   }
   return 0;
 };
+
+/**
+ * Where the bundle goes, checked before any work: a file name in an existing directory, never the
+ * base itself (the bundle would replace the agent it was made from). Without this the failure
+ * would come at the end, naming the hidden temp file.
+ */
+async function checkOut(out: string, base: string): Promise<void> {
+  const [target, folder] = await Promise.all([
+    stat(out).catch(() => null),
+    stat(dirname(out)).catch(() => null),
+  ]);
+  if (folder === null || !folder.isDirectory())
+    throw new UsageError(`--out ${out}: the directory ${dirname(out)} does not exist`);
+  if (target?.isDirectory() === true)
+    throw new UsageError(`--out ${out} is a directory; name the bundle file`);
+  if (target === null) return;
+  const source = await stat(base).catch(() => null);
+  if (out === base || (source !== null && source.dev === target.dev && source.ino === target.ino))
+    throw new UsageError(`--out ${out} is the base itself; write the bundle to another file`);
+}
 
 /** The renderer (Handlebars and the kinds), loaded once the arguments have been accepted. */
 async function loadRender() {
