@@ -48,7 +48,10 @@ export interface PrecompiledSource {
   readonly paths: readonly PathAt[];
 }
 
-/** Changes whenever the compile options or the checks change, so older builds never match. */
+/**
+ * Part of every key, with the compile options: bump the number when the checks change, so a
+ * table built before never applies.
+ */
 const PRECOMPILE_VERSION = `1 ${JSON.stringify(compileOptions)}`;
 
 /** The digest a precompiled template is found by: exactly this format and source. */
