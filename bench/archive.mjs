@@ -59,6 +59,8 @@ function packArgs({ base, out, kind, values, signingKeyFile }) {
   ];
 }
 
+const PACK_WITHOUT_EXTRA_CA = 'info: agentpack pack (whole process), NODE_EXTRA_CA_CERTS unset';
+
 async function removeBundle(out) {
   await Promise.all([out, `${out}.sha256`, `${out}.sig`].map((path) => rm(path, { force: true })));
 }
@@ -200,7 +202,7 @@ export async function benchWholeBundle(ctx) {
       run: () => runProcess(process.execPath, ['-e', '0'], { env: withoutExtraCa }),
     },
     extraCaCerts && {
-      name: 'info: agentpack pack (whole process), NODE_EXTRA_CA_CERTS unset',
+      name: PACK_WITHOUT_EXTRA_CA,
       group: 'info',
       run: () =>
         runProcess(
@@ -255,9 +257,6 @@ export async function benchWholeBundle(ctx) {
       row.target = `<= ${c.target.toFixed(2)}x cp`;
       row.met = row.ratio <= c.target;
     }
-    if (c.name.startsWith('info: agentpack pack (whole process)') && fastestPeer !== null) {
-      row.vsFastestPeer = s.median / fastestPeer.median;
-    }
     if (c.name === 'agentpack pack (whole process)' && fastestPeer !== null) {
       const vsPeer = s.median / fastestPeer.median;
       row.target = `<= fastest peer: ${formatRatio(vsPeer)} of ${fastestPeer.short}`;
@@ -273,12 +272,10 @@ export async function benchWholeBundle(ctx) {
     `fastest peer measured: ${fastestPeer?.name ?? 'none'}${missing.length > 0 ? `; missing tools, cases skipped: ${missing.join(', ')}` : ''}`,
     'info rows attribute time (reading/hashing without writing, an in-process copy, process and CLI start); they have no target',
   ];
-  const noCa = rows.find(
-    (row) => row.name === 'info: agentpack pack (whole process), NODE_EXTRA_CA_CERTS unset',
-  );
+  const noCa = measured.get(PACK_WITHOUT_EXTRA_CA);
   if (noCa !== undefined && fastestPeer !== null) {
     notes.push(
-      `NODE_EXTRA_CA_CERTS is set here: every Node process parses the root store and that file before running any code (compare the two node -e 0 rows); with it unset, agentpack pack takes ${formatRatio(noCa.vsFastestPeer)} of ${fastestPeer.short}`,
+      `NODE_EXTRA_CA_CERTS is set here: every Node process parses the root store and that file before running any code (compare the two node -e 0 rows); with it unset, agentpack pack takes ${formatRatio(noCa.median / fastestPeer.median)} of ${fastestPeer.short}`,
     );
   }
   return {

@@ -102,14 +102,17 @@ function compile(kind: AgentKind, format: Format): CompiledTemplate {
     const run = format.env.template(built.spec as TemplateSpecification);
     return { render: (context) => renderOrExplain(run, context, built.paths, where) };
   }
-  const { ast, paths } = checkedTemplate(kind, format);
+  const { ast, paths } = checkedTemplate(kind, format, where);
   // The checked tree itself is compiled, so what runs is exactly what was checked.
   const run: (context: object) => string = format.compiler().compile(ast, compileOptions);
   return { render: (context) => renderOrExplain(run, context, paths, where) };
 }
 
-function checkedTemplate(kind: AgentKind, format: Format): { ast: hbs.AST.Program; paths: PathAt[] } {
-  const where = `kind ${kind.kind}: template ${kind.templateFile}`;
+function checkedTemplate(
+  kind: AgentKind,
+  format: Format,
+  where = `kind ${kind.kind}: template ${kind.templateFile}`,
+): { ast: hbs.AST.Program; paths: PathAt[] } {
   let ast: hbs.AST.Program;
   try {
     ast = format.compiler().parse(kind.templateSource);

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,9 +96,21 @@ describe('templates precompiled at build time', () => {
   const dirs: string[] = [];
 
   beforeAll(async () => {
-    // npm test builds first; a lone vitest run rebuilds here, so dist/ matches src/ and templates/.
-    await exec('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
-    await exec(process.execPath, ['scripts/precompile-templates.mjs'], { cwd: root });
+    // npm test builds first; a lone vitest run rebuilds here when dist/ is older than what it is
+    // built from (never otherwise: other suites run the built CLI meanwhile).
+    const table = join(root, 'dist/render/precompiled.cjs');
+    const sources = [
+      ...['template', 'formats', 'kinds', 'render'].map((name) => join(root, 'src/render', `${name}.ts`)),
+      ...(await listKinds()).flatMap((kind) => [
+        kind.templateFile,
+        join(defaultTemplatesDir, kind.kind, 'kind.json'),
+      ]),
+    ];
+    const builtAt = existsSync(table) ? statSync(table).mtimeMs : 0;
+    if (sources.some((file) => statSync(file).mtimeMs > builtAt)) {
+      await exec('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
+      await exec(process.execPath, ['scripts/precompile-templates.mjs'], { cwd: root });
+    }
   }, 120_000);
 
   afterAll(async () => {

@@ -100,7 +100,7 @@ async function checkOut(out: string, base: string): Promise<void> {
     throw new UsageError(`--out ${out} is a directory; name the bundle file`);
   if (target === null) return;
   const source = await stat(base).catch(() => null);
-  if (out === base || (source !== null && source.dev === target.dev && source.ino === target.ino))
+  if (source !== null && source.dev === target.dev && source.ino === target.ino)
     throw new UsageError(`--out ${out} is the base itself; write the bundle to another file`);
 }
 
