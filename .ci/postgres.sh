@@ -45,6 +45,8 @@ BEGIN
 END
 \$\$;
 ALTER ROLE agentpack LOGIN CREATEDB PASSWORD '$password';
+-- DROP DATABASE ... WITH (FORCE) must be able to end an autovacuum worker in a test database.
+GRANT pg_signal_backend TO agentpack;
 SQL
 
 log "ready on 127.0.0.1:$port"

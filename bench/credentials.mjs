@@ -46,11 +46,11 @@ export async function benchCredentials() {
 }
 
 async function onStore(target, { runs, checksPerRun, orgCount, label }) {
-  const { openMetadataStore } = await dist('storage/metadata/open.js');
+  const { openStore } = await dist('storage/db/open.js');
   const { Credentials } = await dist('credentials/credentials.js');
   const { keyringFrom } = await dist('credentials/keyring.js');
   const { mintKey } = await dist('credentials/key-format.js');
-  const store = await openMetadataStore(target);
+  const store = await openStore(target);
   try {
     const credentials = new Credentials({ store, keyring: keyringFrom(randomBytes(32)) });
     const createMs = [];

@@ -34,7 +34,7 @@ export async function bootstrap(services: Services): Promise<BootstrapResult> {
       if (!(error instanceof ConflictError)) throw error;
     }
   }
-  await services.bundles?.loadFixtures?.();
+  await services.bundles.loadFixtures();
   return { ...(admin === undefined ? {} : { admin }), demo };
 }
 

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { type ArchiveLimits, limitsFromEnv } from './archive/limits.js';
 import { AGENT_AUTH_CACHE_SECONDS } from './credentials/auth-cache.js';
+import { type MasterKeySettings, parseMasterKeys } from './credentials/keyring.js';
 import { AgentpackError } from './errors.js';
+import type { StoreTarget } from './storage/db/types.js';
 
 /** Configuration the process cannot start with; the message names the variable, never a secret. */
 export class InvalidConfigError extends AgentpackError {
@@ -16,8 +18,14 @@ export interface S3Config {
   readonly endpoint?: string;
   readonly region: string;
   readonly forcePathStyle: boolean;
-  /** Key prefix inside the bucket, so several deployments can share one. */
+  /** Key prefix inside the bucket ('' or ending in '/'), so several deployments can share one. */
   readonly prefix: string;
+  /** Static keys from the environment; absent, the SDK's own chain (profiles, roles) applies. */
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
 }
 
 export interface AppConfig {
@@ -26,7 +34,13 @@ export interface AppConfig {
   readonly dataDir: string;
   /** Written into agent configs and links; no trailing slash. */
   readonly publicUrl: string;
+  /** True when AGENTPACK_PUBLIC_URL is unset and publicUrl was made from HOST and PORT. */
+  readonly publicUrlDerived: boolean;
   readonly databaseUrl?: string;
+  /** Where the one metadata store lives: the SQLite file in the data dir, or DATABASE_URL. */
+  readonly store: StoreTarget;
+  /** AGENTPACK_MASTER_KEY and AGENTPACK_MASTER_KEYS_OLD, decoded. */
+  readonly masterKeys: MasterKeySettings;
   readonly s3?: S3Config;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly limits: ArchiveLimits;
@@ -36,9 +50,6 @@ export interface AppConfig {
   readonly trustProxy: boolean;
   /** The system admin created on first start (AGENTPACK_ADMIN_EMAIL). */
   readonly adminEmail: string;
-  /** The raw environment, for the parts that read their own variables (master keys). */
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -47,17 +58,25 @@ export const LINK_MAX_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_AGENT_AUTH_CACHE_SECONDS = 60;
 export const DEFAULT_ADMIN_EMAIL = 'admin@agentpack.local';
 
-/** Reads and checks the environment once, at boot. */
+/**
+ * Reads and checks the environment once, at boot: nothing else reads configuration from the
+ * environment. `cwd` resolves a relative AGENTPACK_DATA_DIR.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const host = nonEmpty(env.HOST) ?? '127.0.0.1';
-  const dataDir = resolve(cwd, nonEmpty(env.AGENTPACK_DATA_DIR) ?? 'data');
-  const publicUrl = parsePublicUrl(
-    nonEmpty(env.AGENTPACK_PUBLIC_URL) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-  );
+  const dataDir = dataDirOf(env, cwd);
+  const explicitUrl = nonEmpty(env.AGENTPACK_PUBLIC_URL);
+  const publicUrl = parsePublicUrl(explicitUrl ?? derivedPublicUrl(host, port));
   const databaseUrl = nonEmpty(env.DATABASE_URL);
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new InvalidConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const masterKeys = masterKeysOf(env);
+  if (databaseUrl !== undefined && masterKeys.current === undefined) {
+    throw new InvalidConfigError(
+      'AGENTPACK_MASTER_KEY is required when DATABASE_URL is set (base64 of 32 bytes)',
+    );
   }
   const logLevel = (nonEmpty(env.AGENTPACK_LOG_LEVEL) ?? 'info') as AppConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel))
@@ -74,7 +93,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     host,
     dataDir,
     publicUrl,
+    publicUrlDerived: explicitUrl === undefined,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    store: databaseUrl === undefined ? { dataDir } : { databaseUrl },
+    masterKeys,
     ...(s3 === undefined ? {} : { s3 }),
     logLevel,
     limits,
@@ -94,9 +116,36 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     ),
     trustProxy: flag(env, 'AGENTPACK_TRUST_PROXY'),
     adminEmail: adminEmail(env),
-    env,
-    cwd,
   };
+}
+
+/**
+ * The configuration with the port the server really got (PORT=0 asks for any free one): a
+ * public URL made from HOST and PORT names that port.
+ */
+export function atPort(config: AppConfig, port: number): AppConfig {
+  if (!config.publicUrlDerived) return { ...config, port };
+  return { ...config, port, publicUrl: parsePublicUrl(derivedPublicUrl(config.host, port)) };
+}
+
+/**
+ * `AGENTPACK_DATA_DIR` (default `./data`; empty counts as unset), resolved against `cwd`. Also
+ * used alone by offline commands (`agentpack pack`) that need no other configuration.
+ */
+export function dataDirOf(env: NodeJS.ProcessEnv, cwd: string): string {
+  return resolve(cwd, nonEmpty(env.AGENTPACK_DATA_DIR) ?? 'data');
+}
+
+function derivedPublicUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function masterKeysOf(env: NodeJS.ProcessEnv): MasterKeySettings {
+  try {
+    return parseMasterKeys(env);
+  } catch (error) {
+    throw new InvalidConfigError((error as Error).message);
+  }
 }
 
 function s3Config(env: NodeJS.ProcessEnv): S3Config | undefined {
@@ -114,12 +163,24 @@ function s3Config(env: NodeJS.ProcessEnv): S3Config | undefined {
   if (prefix !== '' && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/.test(prefix)) {
     throw new InvalidConfigError('AGENTPACK_S3_PREFIX may hold letters, digits, ".", "_", "-" and "/" only');
   }
+  const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
+  const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+  const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
   return {
     bucket,
     ...(endpoint === undefined ? {} : { endpoint }),
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
     forcePathStyle: endpoint !== undefined || flag(env, 'AGENTPACK_S3_FORCE_PATH_STYLE'),
-    prefix,
+    prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
+    ...(accessKeyId !== undefined && secretAccessKey !== undefined
+      ? {
+          credentials: {
+            accessKeyId,
+            secretAccessKey,
+            ...(sessionToken === undefined ? {} : { sessionToken }),
+          },
+        }
+      : {}),
   };
 }
 

@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bootstrap } from '../src/bootstrap.js';
-import { openBundleLayer } from '../src/bundles/factory.js';
 import { loadConfig } from '../src/config.js';
 import { openServices, type Services } from '../src/services.js';
-import { createTestDatabase, describePostgres } from './storage/metadata/postgres-test-db.js';
+import { createTestDatabase, describePostgres } from './storage/db/postgres-test-db.js';
 
 let root: string;
 let services: Services;
@@ -17,19 +16,12 @@ beforeEach(async () => {
   fixtureLoads = 0;
   services = await openServices(
     loadConfig({ AGENTPACK_DATA_DIR: join(root, 'data'), AGENTPACK_ADMIN_EMAIL: 'Ops@Example.com' }, root),
-    {
-      bundles: async (core) => {
-        const layer = await openBundleLayer(core);
-        return {
-          ...layer,
-          loadFixtures: async () => {
-            fixtureLoads++;
-            return layer.loadFixtures();
-          },
-        };
-      },
-    },
   );
+  const loadFixtures = services.bundles.loadFixtures.bind(services.bundles);
+  vi.spyOn(services.bundles, 'loadFixtures').mockImplementation(() => {
+    fixtureLoads++;
+    return loadFixtures();
+  });
 });
 afterEach(async () => {
   await services.close();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
 import { openServices } from '../src/services.js';
 import { startS3Server } from './helpers/s3server.js';
-import { createTestDatabase, describePostgres } from './storage/metadata/postgres-test-db.js';
+import { createTestDatabase, describePostgres } from './storage/db/postgres-test-db.js';
 
 let root: string;
 beforeEach(async () => {
@@ -52,13 +52,24 @@ describe('openServices on the embedded default', () => {
   });
 
   it('closes everything it opened when a step fails, and says which', async () => {
-    const config = loadConfig(
-      { AGENTPACK_DATA_DIR: join(root, 'data'), AGENTPACK_MASTER_KEY: Buffer.alloc(16).toString('base64') },
-      root,
-    );
-    await expect(openServices(config)).rejects.toThrow(
-      /AGENTPACK_MASTER_KEY must be base64 of 32 bytes; found 16 bytes/,
-    );
+    const dataDir = join(root, 'data');
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dataDir, 'signing-keys.json'), 'not json', { mode: 0o600 });
+    const config = loadConfig({ AGENTPACK_DATA_DIR: dataDir }, root);
+    await expect(openServices(config)).rejects.toThrow(/expected JSON, found unparsable text/);
+    // Nothing half-made stays behind: once the keyring is mended, the same directory starts.
+    await rm(join(dataDir, 'signing-keys.json'));
+    const services = await openServices(config);
+    await services.close();
+  });
+
+  it('never opens anything with a bad master key: configuration refuses it first', () => {
+    expect(() =>
+      loadConfig(
+        { AGENTPACK_DATA_DIR: join(root, 'data'), AGENTPACK_MASTER_KEY: Buffer.alloc(16).toString('base64') },
+        root,
+      ),
+    ).toThrow(/AGENTPACK_MASTER_KEY must be base64 of 32 bytes; found 16 bytes/);
   });
 });
 

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ArchiveLimits } from '../archive/limits.js';
 import { type PreparedBase, prepareBase } from '../archive/prepared.js';
 import type { BlobStore } from '../storage/blob/types.js';
-import type { AgentVersionRow } from '../storage/metadata/catalog-types.js';
+import type { AgentVersionRow } from '../storage/db/types.js';
 
 /**
  * Prepared bases (central directory + hash state of the prefix), kept per process. A miss reads

@@ -6,7 +6,7 @@ import { prepareBase } from '../archive/prepared.js';
 import { ArchiveError, ConflictError, NotFoundError } from '../errors.js';
 import { type AgentKind, listKinds, loadKind } from '../render/kinds.js';
 import type { BlobStore } from '../storage/blob/types.js';
-import type { AgentVersionRow, CatalogOps } from '../storage/metadata/catalog-types.js';
+import type { AgentVersionRow, CatalogOps } from '../storage/db/types.js';
 import type { BaseCache } from './bases.js';
 import { spoolUpload } from './uploads.js';
 import { checkVersionName, compareVersions } from './versions.js';

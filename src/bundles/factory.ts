@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CoreServices } from '../services.js';
 import { type BundleLayer, createBundleLayer } from './layer.js';
 
-/** Wires the catalog and bundle service onto the core services (openServices' `bundles` option). */
+/** Wires the catalog and bundle service onto the core services (called by openServices). */
 export async function openBundleLayer(core: CoreServices): Promise<BundleLayer> {
   const { config, metrics } = core;
   // Uploads and base copies are spooled locally; in scale-out mode nothing else is kept here.
@@ -12,7 +12,7 @@ export async function openBundleLayer(core: CoreServices): Promise<BundleLayer> 
       ? join(config.dataDir, 'tmp')
       : join(tmpdir(), `agentpack-${process.pid}`);
   return createBundleLayer({
-    ops: core.store.catalog,
+    ops: core.store,
     blobs: core.blobs,
     credentials: core.credentials,
     signingKey: () => core.signing.current(),

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ArchiveLimits } from '../archive/limits.js';
 import type { Credentials } from '../credentials/credentials.js';
 import type { BlobStore } from '../storage/blob/types.js';
-import type { CatalogOps } from '../storage/metadata/catalog-types.js';
+import type { CatalogOps } from '../storage/db/types.js';
 import { BaseCache } from './bases.js';
 import { Catalog } from './catalog.js';
 import { type BundleMetrics, BundleService } from './service.js';

@@ -8,7 +8,7 @@ import { AgentpackError, NotFoundError } from '../errors.js';
 import type { AgentKind } from '../render/kinds.js';
 import { renderConfig } from '../render/render.js';
 import type { BlobStore } from '../storage/blob/types.js';
-import type { AgentVersionRow, BundleRow, CatalogOps } from '../storage/metadata/catalog-types.js';
+import type { AgentVersionRow, BundleRow, CatalogOps } from '../storage/db/types.js';
 import type { BaseCache } from './bases.js';
 import { BundleBody } from './body.js';
 import type { Catalog } from './catalog.js';

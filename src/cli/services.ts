@@ -1,16 +1,20 @@
 import type { BundleLayer } from '../bundles/layer.js';
+import type { AppConfig } from '../config.js';
 import type { Services } from '../services.js';
 import type { CliIo } from './io.js';
 
+/** The configuration, read once from the command's environment (see config.ts). */
+export async function cliConfig(io: CliIo): Promise<AppConfig> {
+  const { loadConfig } = await import('../config.js');
+  return loadConfig(io.env, io.cwd);
+}
+
 /** Opens the configured store (data dir or DATABASE_URL + S3) with the catalog and bundle service. */
 export async function openCliServices(io: CliIo): Promise<{ services: Services; layer: BundleLayer }> {
-  const [{ loadConfig }, { openServices }, { openBundleLayer }] = await Promise.all([
-    import('../config.js'),
-    import('../services.js'),
-    import('../bundles/factory.js'),
-  ]);
-  const services = await openServices(loadConfig(io.env, io.cwd), { bundles: openBundleLayer });
-  return { services, layer: services.bundles as BundleLayer };
+  const config = await cliConfig(io);
+  const { openServices } = await import('../services.js');
+  const services = await openServices(config);
+  return { services, layer: services.bundles };
 }
 
 export interface CountProgress {

@@ -1,5 +1,5 @@
 import { AgentpackError } from '../errors.js';
-import type { AuditRow, MetadataOps } from '../storage/metadata/types.js';
+import type { AuditRow, StoreOps } from '../storage/db/types.js';
 import { isoTime } from './context.js';
 import type { AuditEntry, AuditPage, NewAuditEntry } from './types.js';
 
@@ -7,7 +7,7 @@ export const AUDIT_PAGE_MAX = 500;
 const ANY_KEY = /ap[osu]_[0-9A-Za-z]{12}_[0-9A-Za-z]{30}/;
 
 /** Appends an entry; refuses one that holds anything shaped like a full key. */
-export async function appendAudit(ops: MetadataOps, at: number, entry: NewAuditEntry): Promise<number> {
+export async function appendAudit(ops: StoreOps, at: number, entry: NewAuditEntry): Promise<number> {
   const detail = entry.detail == null ? null : JSON.stringify(entry.detail);
   const fields = [entry.actor, entry.action, entry.keyId ?? '', detail ?? ''];
   if (fields.some((field) => ANY_KEY.test(field))) {
@@ -36,7 +36,7 @@ export async function appendAudit(ops: MetadataOps, at: number, entry: NewAuditE
 
 /** Newest first, `limit` clamped to 1..500; `before` is the id from the previous page. */
 export async function listAudit(
-  ops: MetadataOps,
+  ops: StoreOps,
   orgId: string | null,
   page: { limit?: number; before?: number } = {},
 ): Promise<AuditPage> {

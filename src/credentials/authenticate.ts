@@ -1,4 +1,4 @@
-import type { KeyVersionRow } from '../storage/metadata/types.js';
+import type { KeyVersionRow } from '../storage/db/types.js';
 import { AgentAuthCache } from './auth-cache.js';
 import { parseBasicPair, singleHeader } from './basic-auth.js';
 import type { CredentialsContext } from './context.js';

@@ -1,11 +1,11 @@
-import type { MetadataStore } from '../storage/metadata/types.js';
+import type { Store } from '../storage/db/types.js';
 import { appendAudit, listAudit } from './audit.js';
 import { AGENT_AUTH_CACHE_SECONDS, AgentAuthCache } from './auth-cache.js';
 import { authenticateAgent, authenticatePersonal } from './authenticate.js';
 import { type CredentialsContext, silentLogger } from './context.js';
 import { type SealedSecret, seal, unseal } from './envelope.js';
 import type { MasterKeyring } from './keyring.js';
-import { getKeys, keyForVersion } from './keys-view.js';
+import { getKeys, keyForVersion, personalServiceKey } from './keys-view.js';
 import { createOrganization, findOrganization, toOrganization } from './organizations.js';
 import { checkMasterKeys, masterKeyUsage, rewrap } from './rewrap.js';
 import { endGrace, rotateKey } from './rotation.js';
@@ -32,7 +32,7 @@ import type {
 import { addUser, getUser, listMembers, setPassword, verifyPassword } from './users.js';
 
 export interface CredentialsOptions {
-  readonly store: MetadataStore;
+  readonly store: Store;
   readonly keyring: MasterKeyring;
   /** Milliseconds since the epoch; tests pass a clock they can move. */
   readonly now?: () => number;
@@ -104,6 +104,11 @@ export class Credentials {
 
   keyForVersion(orgId: string, which: string, version: number): Promise<string | null> {
     return keyForVersion(this.ctx, orgId, which, version);
+  }
+
+  /** The user's current personal service key in plaintext, or null when there is none. */
+  personalServiceKey(userId: string): Promise<string | null> {
+    return personalServiceKey(this.ctx, userId);
   }
 
   /** Also forgets the agent logins this instance verified, so an ended key stops working here at once. */

@@ -1,5 +1,5 @@
 import { AgentpackError, UsageError } from '../errors.js';
-import type { KeyVersionRow, MetadataOps } from '../storage/metadata/types.js';
+import type { KeyVersionRow, StoreOps } from '../storage/db/types.js';
 import type { CredentialsContext } from './context.js';
 import { keyDigest } from './digest.js';
 import { echo } from './echo.js';
@@ -46,7 +46,7 @@ export function isValid(row: KeyVersionRow, now: number): boolean {
 
 /** The newest version; every organization key has one from the moment the org exists. */
 export async function currentVersion(
-  ops: MetadataOps,
+  ops: StoreOps,
   ownerId: string,
   purpose: KeyPurpose,
 ): Promise<{

@@ -28,27 +28,38 @@ export function masterKeyId(key: Buffer): string {
   return `mk_${createHash('sha256').update('agentpack master key id\0').update(key).digest('hex').slice(0, 16)}`;
 }
 
-export interface KeyringSource {
-  readonly env: NodeJS.ProcessEnv;
-  /** Where the embedded default keeps `master.key`; absent in scale-out mode. */
-  readonly dataDir?: string;
+/** The master keys named by the environment, checked at start (see config.ts). */
+export interface MasterKeySettings {
+  /** `AGENTPACK_MASTER_KEY`; absent on the embedded default, which keeps `master.key` instead. */
+  readonly current?: Buffer;
+  /** `AGENTPACK_MASTER_KEYS_OLD`: keys still readable until `agentpack keys rewrap` moves records. */
+  readonly older: readonly Buffer[];
 }
 
 /**
  * `AGENTPACK_MASTER_KEY` (base64 of 32 bytes) is the current key and
  * `AGENTPACK_MASTER_KEYS_OLD` (comma-separated, same encoding) lists keys still readable.
- * Without them, the embedded default reads `<dataDir>/master.key`, creating it (mode 0600).
  */
-export async function loadKeyring(source: KeyringSource): Promise<MasterKeyring> {
-  const older = parseKeyList(source.env.AGENTPACK_MASTER_KEYS_OLD, 'AGENTPACK_MASTER_KEYS_OLD');
-  const fromEnv = source.env.AGENTPACK_MASTER_KEY;
-  if (fromEnv !== undefined && fromEnv !== '') {
-    return keyringFrom(decodeMasterKey(fromEnv, 'AGENTPACK_MASTER_KEY'), older);
-  }
-  if (source.dataDir === undefined) {
+export function parseMasterKeys(env: NodeJS.ProcessEnv): MasterKeySettings {
+  const older = parseKeyList(env.AGENTPACK_MASTER_KEYS_OLD, 'AGENTPACK_MASTER_KEYS_OLD');
+  const current = env.AGENTPACK_MASTER_KEY;
+  if (current === undefined || current.trim() === '') return { older };
+  return { current: decodeMasterKey(current, 'AGENTPACK_MASTER_KEY'), older };
+}
+
+/**
+ * The configured keyring; without a configured current key, the embedded default reads
+ * `<dataDir>/master.key`, creating it (mode 0600).
+ */
+export async function loadMasterKeyring(
+  settings: MasterKeySettings,
+  dataDir?: string,
+): Promise<MasterKeyring> {
+  if (settings.current !== undefined) return keyringFrom(settings.current, settings.older);
+  if (dataDir === undefined) {
     throw new ConfigError('AGENTPACK_MASTER_KEY is required when DATABASE_URL is set (base64 of 32 bytes)');
   }
-  return keyringFrom(await readOrCreateKeyFile(join(source.dataDir, MASTER_KEY_FILE)), older);
+  return keyringFrom(await readOrCreateKeyFile(join(dataDir, MASTER_KEY_FILE)), settings.older);
 }
 
 function parseKeyList(value: string | undefined, name: string): Buffer[] {

@@ -73,3 +73,9 @@ export async function keyForVersion(
   const row = rows.find((r) => r.version === version);
   return row !== undefined && isValid(row, ctx.now()) ? plaintextOf(ctx, row) : null;
 }
+
+/** The user's current personal service key in plaintext (for the sample request), or null. */
+export async function personalServiceKey(ctx: CredentialsContext, userId: string): Promise<string | null> {
+  const [current] = await ctx.store.listKeyVersions(userId, 'personal-service-key');
+  return current !== undefined && isValid(current, ctx.now()) ? plaintextOf(ctx, current) : null;
+}

@@ -1,45 +1,41 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AppConfig } from '../config.js';
 import { NotFoundError } from '../errors.js';
-import { metadataTargetFromEnv } from '../storage/config.js';
-import { openMetadataStore, SQLITE_FILE } from '../storage/metadata/open.js';
-import type { MetadataStore } from '../storage/metadata/types.js';
+import { openStore, SQLITE_FILE } from '../storage/db/open.js';
+import type { Store } from '../storage/db/types.js';
 import { Credentials } from './credentials.js';
-import { loadKeyring } from './keyring.js';
+import { loadMasterKeyring, type MasterKeyring } from './keyring.js';
 import type { Logger } from './types.js';
 
 export interface OpenedCredentials {
   readonly credentials: Credentials;
-  readonly store: MetadataStore;
+  readonly store: Store;
+  readonly masterKeys: MasterKeyring;
   close(): Promise<void>;
 }
 
 /**
- * Wires the store and the master keys from the environment (`DATABASE_URL`,
- * `AGENTPACK_DATA_DIR`, `AGENTPACK_MASTER_KEY`, `AGENTPACK_MASTER_KEYS_OLD`), migrates, and
- * refuses to start when stored secrets were sealed under a key that is not configured.
+ * Opens the configured store (migrating it) and the master keyring, and refuses to start when
+ * stored secrets were sealed under a key that is not configured.
  */
-export async function openCredentials(options: {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  now?: () => number;
-  logger?: Logger;
-  agentAuthCacheSeconds?: number;
-}): Promise<OpenedCredentials> {
-  const target = metadataTargetFromEnv(options.env, options.cwd);
-  const dataDir = 'dataDir' in target ? target.dataDir : undefined;
-  const keyring = await loadKeyring({ env: options.env, dataDir });
-  const store = await openMetadataStore(target);
+export async function openCredentials(
+  config: AppConfig,
+  options: { now?: () => number; logger?: Logger } = {},
+): Promise<OpenedCredentials> {
+  const dataDir = 'dataDir' in config.store ? config.store.dataDir : undefined;
+  const masterKeys = await loadMasterKeyring(config.masterKeys, dataDir);
+  const store = await openStore(config.store);
   try {
     const credentials = new Credentials({
       store,
-      keyring,
+      keyring: masterKeys,
       now: options.now,
       logger: options.logger,
-      agentAuthCacheSeconds: options.agentAuthCacheSeconds,
+      agentAuthCacheSeconds: config.agentAuthCacheSeconds,
     });
     await credentials.checkMasterKeys();
-    return { credentials, store, close: () => store.close() };
+    return { credentials, store, masterKeys, close: () => store.close() };
   } catch (error) {
     await store.close();
     throw error;
@@ -51,11 +47,12 @@ export async function openCredentials(options: {
  * is an error instead of a new empty database (so a mistyped command changes nothing).
  */
 export async function withCredentials<T>(
-  options: { env: NodeJS.ProcessEnv; cwd: string; mustExist?: boolean },
+  config: AppConfig,
+  options: { mustExist?: boolean },
   work: (credentials: Credentials) => Promise<T>,
 ): Promise<T> {
-  if (options.mustExist === true) await requireEmbeddedStore(options.env, options.cwd);
-  const opened = await openCredentials(options);
+  if (options.mustExist === true) await requireEmbeddedStore(config);
+  const opened = await openCredentials(config);
   try {
     return await work(opened.credentials);
   } finally {
@@ -63,10 +60,9 @@ export async function withCredentials<T>(
   }
 }
 
-async function requireEmbeddedStore(env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
-  const target = metadataTargetFromEnv(env, cwd);
-  if (!('dataDir' in target)) return;
-  const file = join(target.dataDir, SQLITE_FILE);
+async function requireEmbeddedStore(config: AppConfig): Promise<void> {
+  if (!('dataDir' in config.store)) return;
+  const file = join(config.store.dataDir, SQLITE_FILE);
   try {
     await access(file);
   } catch {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, UsageError } from '../errors.js';
-import type { MetadataOps, OrganizationRow } from '../storage/metadata/types.js';
+import type { OrganizationRow, StoreOps } from '../storage/db/types.js';
 import { appendAudit } from './audit.js';
 import { type CredentialsContext, isoTime } from './context.js';
 import { echo } from './echo.js';
@@ -54,11 +54,11 @@ export function organizationSlug(name: string, chosen?: string): string {
 }
 
 /** By id (UUID) or by slug. */
-export async function findOrganization(ops: MetadataOps, ref: string): Promise<OrganizationRow | undefined> {
+export async function findOrganization(ops: StoreOps, ref: string): Promise<OrganizationRow | undefined> {
   return isUuid(ref) ? ops.findOrganizationById(ref) : ops.findOrganizationBySlug(ref);
 }
 
-export async function requireOrganization(ops: MetadataOps, ref: string): Promise<OrganizationRow> {
+export async function requireOrganization(ops: StoreOps, ref: string): Promise<OrganizationRow> {
   const org = await findOrganization(ops, ref);
   if (org === undefined) throw new NotFoundError(`no organization with id or slug '${echo(ref)}'`);
   return org;

@@ -35,7 +35,7 @@ export async function rewrap(ctx: CredentialsContext, actor: Actor): Promise<Rew
 async function rewrapBundleSettings(ctx: CredentialsContext, masterKeyId: string): Promise<number> {
   const purpose = 'bundle-settings';
   let count = 0;
-  for (const row of await ctx.store.catalog.listBundles()) {
+  for (const row of await ctx.store.listBundles()) {
     if (row.settingsMasterKeyId === masterKeyId) continue;
     const context = { ownerId: row.orgId, purpose, version: 0 };
     const plaintext = unseal(
@@ -44,7 +44,7 @@ async function rewrapBundleSettings(ctx: CredentialsContext, masterKeyId: string
       context,
     );
     const resealed = seal(ctx.keyring, plaintext, context);
-    await ctx.store.catalog.setBundleSettingsSealed(row.id, resealed.masterKeyId, resealed.sealed);
+    await ctx.store.setBundleSettingsSealed(row.id, resealed.masterKeyId, resealed.sealed);
     count++;
   }
   return count;
@@ -53,7 +53,7 @@ async function rewrapBundleSettings(ctx: CredentialsContext, masterKeyId: string
 /** How many records each master key sealed. */
 export async function masterKeyUsage(ctx: CredentialsContext): Promise<Map<string, number>> {
   const usage = await ctx.store.countByMasterKey();
-  for (const row of await ctx.store.catalog.listBundles()) {
+  for (const row of await ctx.store.listBundles()) {
     usage.set(row.settingsMasterKeyId, (usage.get(row.settingsMasterKeyId) ?? 0) + 1);
   }
   return usage;

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { MetadataOps } from '../storage/metadata/types.js';
+import type { StoreOps } from '../storage/db/types.js';
 import { appendAudit } from './audit.js';
 import { type CredentialsContext, isoTime } from './context.js';
 import { checkGraceSeconds } from './duration.js';
@@ -102,6 +102,6 @@ export async function endGrace(
   return { orgId, which, ended };
 }
 
-async function lockOrganization(ops: MetadataOps, orgId: string): Promise<void> {
+async function lockOrganization(ops: StoreOps, orgId: string): Promise<void> {
   if (!(await ops.lockOrganization(orgId))) throw new NotFoundError(`no organization ${orgId}`);
 }

@@ -1,4 +1,4 @@
-import type { OrgRole } from '../storage/metadata/types.js';
+import type { OrgRole } from '../storage/db/types.js';
 
 export type { OrgRole };
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
-import type { MetadataOps, OrgRole, UserRow } from '../storage/metadata/types.js';
+import type { OrgRole, StoreOps, UserRow } from '../storage/db/types.js';
 import { appendAudit } from './audit.js';
 import type { CredentialsContext } from './context.js';
 import { echo } from './echo.js';
@@ -41,7 +41,7 @@ export async function addUser(ctx: CredentialsContext, input: NewUser, actor: Ac
 
 async function createUser(
   ctx: CredentialsContext,
-  ops: MetadataOps,
+  ops: StoreOps,
   user: { email: string; role: OrgRole; orgId: string; passwordHash: string | null; systemAdmin?: boolean },
   actor: Actor,
 ): Promise<AddedUser> {
@@ -77,7 +77,7 @@ async function createUser(
 
 async function joinOrganization(
   ctx: CredentialsContext,
-  ops: MetadataOps,
+  ops: StoreOps,
   user: UserRow,
   input: NewUser,
   role: OrgRole,

@@ -30,7 +30,10 @@ export async function sampleRequest(
     auth = ['-H', `Authorization: ${headers.authorization}`, '-H', `API-Key: ${headers.apiKey}`];
   } else {
     const email = principal.type === 'agent' ? principal.userName : principal.user.email;
-    const key = principal.type === 'agent' ? null : await services.personalServiceKey(principal.user.userId);
+    const key =
+      principal.type === 'agent'
+        ? null
+        : await services.credentials.personalServiceKey(principal.user.userId);
     runnable = key !== null;
     const { apiKey } = await services.credentials.getKeys(orgId, { viewedBy: actorOf(principal) });
     auth = ['-u', `${email}:${key ?? KEY_PLACEHOLDER}`, '-H', `API-Key: ${apiKey}`];

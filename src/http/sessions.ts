@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { SystemStore } from '../storage/system/types.js';
+import type { Store } from '../storage/db/types.js';
 
 /**
  * Server-side login sessions, shared by every instance through the database. The cookie holds
@@ -24,7 +24,7 @@ export class Sessions {
   private lastPurge = 0;
 
   constructor(
-    private readonly store: SystemStore,
+    private readonly store: Store,
     secret: Buffer,
     private readonly now: () => number,
   ) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { seal, unseal } from '../credentials/envelope.js';
 import type { MasterKeyring } from '../credentials/keyring.js';
 import { AgentpackError } from '../errors.js';
-import type { SecretRow, SystemStore } from '../storage/system/types.js';
+import type { SecretRow, Store } from '../storage/db/types.js';
 
 /**
  * Where the service keeps the few secrets of its own (signing keyring, link key). The embedded
@@ -103,7 +103,7 @@ const OWNER = 'agentpack-system';
  * data binds the name and revision. Creation is insert-if-absent and updates compare the
  * revision, so instances starting or rotating together converge on one value.
  */
-export function storeVault(store: SystemStore, keyring: MasterKeyring, now: () => number): SecretVault {
+export function storeVault(store: Store, keyring: MasterKeyring, now: () => number): SecretVault {
   const context = (name: string, revision: number) => ({
     ownerId: OWNER,
     purpose: `system-secret:${name}`,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../credentials/cli-harness.js';
-import { dumpSqlite } from '../storage/metadata/sqlite-dump.js';
+import { dumpSqlite } from '../storage/db/sqlite-dump.js';
 
 let dataDir: string;
 let env: NodeJS.ProcessEnv;

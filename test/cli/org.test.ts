@@ -3,11 +3,12 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { openCredentials } from '../../src/credentials/open.js';
 import { cli } from '../credentials/cli-harness.js';
 import { agentHeaders } from '../credentials/harness.js';
-import { createTestDatabase, describePostgres } from '../storage/metadata/postgres-test-db.js';
-import { dumpSqlite } from '../storage/metadata/sqlite-dump.js';
+import { createTestDatabase, describePostgres } from '../storage/db/postgres-test-db.js';
+import { dumpSqlite } from '../storage/db/sqlite-dump.js';
 
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
@@ -33,7 +34,7 @@ describe('agentpack org create', () => {
       apiKey: expect.stringMatching(/^apo_/),
       agent: { userName: `agent_${org.orgId}@acme-corp`, serviceKey: expect.stringMatching(/^aps_/) },
     });
-    const opened = await openCredentials({ env, cwd: '/' });
+    const opened = await openCredentials(loadConfig(env, '/'));
     try {
       const principal = await opened.credentials.authenticateAgent(
         agentHeaders(org.agent.userName, org.agent.serviceKey, org.apiKey),
@@ -144,7 +145,8 @@ describePostgres('agentpack org on DATABASE_URL', (adminUrl) => {
       expect(result).toEqual({
         code: 2,
         stdout: '',
-        stderr: 'agentpack: AGENTPACK_MASTER_KEY is required when DATABASE_URL is set (base64 of 32 bytes)\n',
+        stderr:
+          'agentpack: invalid configuration: AGENTPACK_MASTER_KEY is required when DATABASE_URL is set (base64 of 32 bytes)\n',
       });
     } finally {
       await database.drop();

@@ -2,9 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { openCredentials } from '../../src/credentials/open.js';
 import { cli } from '../credentials/cli-harness.js';
-import { dumpSqlite } from '../storage/metadata/sqlite-dump.js';
+import { dumpSqlite } from '../storage/db/sqlite-dump.js';
 
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
@@ -39,7 +40,7 @@ describe('agentpack user add', () => {
       created: true,
       serviceKey: expect.stringMatching(/^apu_/),
     });
-    const opened = await openCredentials({ env, cwd: '/' });
+    const opened = await openCredentials(loadConfig(env, '/'));
     try {
       expect(
         (await opened.credentials.verifyPassword('alice@example.com', 'correct horse battery'))?.userId,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Credentials } from '../../src/credentials/credentials.js';
 import { keyringFrom } from '../../src/credentials/keyring.js';
-import { openMetadataStore } from '../../src/storage/metadata/open.js';
+import { openStore } from '../../src/storage/db/open.js';
 import { createHarness, type Harness, storeKinds } from './harness.js';
 
 describe.each(storeKinds)('secrets at rest (%s)', (kind) => {
@@ -54,7 +54,7 @@ describe.each(storeKinds)('secrets at rest (%s)', (kind) => {
   it('rewraps the sealed render settings of bundle records too', async () => {
     const acme = await h.credentials.createOrganization('Acme', { actor: 'cli:test' });
     const sealed = h.credentials.sealOrgSecret(acme.orgId, 'bundle-settings', '{"proxy.password":"hunter2"}');
-    await h.store.catalog.insertBundles([
+    await h.store.insertBundles([
       {
         id: 'b'.repeat(64),
         orgId: acme.orgId,
@@ -79,7 +79,7 @@ describe.each(storeKinds)('secrets at rest (%s)', (kind) => {
       now: () => h.clock,
     });
     expect(await both.rewrap('cli:test')).toMatchObject({ rewrapped: 3 });
-    const [row] = await h.store.catalog.listBundles({ orgId: acme.orgId });
+    const [row] = await h.store.listBundles({ orgId: acme.orgId });
     expect(row?.settingsMasterKeyId).toBe(both.currentMasterKeyId);
     const onlyNew = new Credentials({ store: h.store, keyring: keyringFrom(newKey) });
     await onlyNew.checkMasterKeys();
@@ -112,7 +112,7 @@ describe.each(storeKinds)('secrets at rest (%s)', (kind) => {
 
   it('keeps working after the store is closed and opened again', async () => {
     const acme = await h.credentials.createOrganization('Acme', { actor: 'cli:test' });
-    const reopened = await openMetadataStore(h.target);
+    const reopened = await openStore(h.target);
     try {
       const again = new Credentials({ store: reopened, keyring: keyringFrom(oldKey) });
       expect((await again.getKeys(acme.orgId)).agent.serviceKey).toBe(acme.agent.serviceKey);

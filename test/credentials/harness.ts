@@ -5,21 +5,21 @@ import { join } from 'node:path';
 import { Credentials } from '../../src/credentials/credentials.js';
 import { keyringFrom, type MasterKeyring } from '../../src/credentials/keyring.js';
 import type { Logger } from '../../src/credentials/types.js';
-import { openMetadataStore } from '../../src/storage/metadata/open.js';
-import type { MetadataStore, MetadataTarget } from '../../src/storage/metadata/types.js';
-import { createTestDatabase, postgresAdminUrl } from '../storage/metadata/postgres-test-db.js';
+import { openStore } from '../../src/storage/db/open.js';
+import type { Store, StoreTarget } from '../../src/storage/db/types.js';
+import { createTestDatabase, postgresAdminUrl } from '../storage/db/postgres-test-db.js';
 
 export interface Harness {
   readonly credentials: Credentials;
-  readonly store: MetadataStore;
-  readonly target: MetadataTarget;
+  readonly store: Store;
+  readonly target: StoreTarget;
   readonly keyring: MasterKeyring;
   /** Milliseconds since the epoch, moved by tests instead of sleeping. */
   clock: number;
   /** Every log call, as JSON lines. */
   readonly logs: string[];
   /** A second Credentials over the same store (same keyring, same clock). */
-  withStore(store: MetadataStore): Credentials;
+  withStore(store: Store): Credentials;
   dispose(): Promise<void>;
 }
 
@@ -30,7 +30,7 @@ export const storeKinds: StoreKind[] = postgresAdminUrl === undefined ? ['sqlite
 
 export async function createTarget(
   kind: StoreKind,
-): Promise<{ target: MetadataTarget; dispose(): Promise<void> }> {
+): Promise<{ target: StoreTarget; dispose(): Promise<void> }> {
   if (kind === 'postgres') {
     const database = await createTestDatabase(postgresAdminUrl as string);
     return { target: { databaseUrl: database.url }, dispose: () => database.drop() };
@@ -44,12 +44,11 @@ export async function createHarness(
   keyring = keyringFrom(randomBytes(32)),
 ): Promise<Harness> {
   const { target, dispose } = await createTarget(kind);
-  const store = await openMetadataStore(target);
+  const store = await openStore(target);
   const logs: string[] = [];
   const logger = capturingLogger(logs);
   const state = { clock: Date.UTC(2030, 0, 1) };
-  const make = (over: MetadataStore) =>
-    new Credentials({ store: over, keyring, now: () => state.clock, logger });
+  const make = (over: Store) => new Credentials({ store: over, keyring, now: () => state.clock, logger });
   return {
     get clock() {
       return state.clock;

@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/credentials/errors.js';
-import { keyringFrom, loadKeyring, masterKeyId } from '../../src/credentials/keyring.js';
+import {
+  keyringFrom,
+  loadMasterKeyring,
+  masterKeyId,
+  parseMasterKeys,
+} from '../../src/credentials/keyring.js';
+
+/** The environment as configuration reads it, then the keyring as services load it. */
+async function loadKeyring(source: { env: NodeJS.ProcessEnv; dataDir?: string }) {
+  return loadMasterKeyring(parseMasterKeys(source.env), source.dataDir);
+}
 
 let dataDir: string;
 

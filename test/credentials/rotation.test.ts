@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CreatedOrganization } from '../../src/credentials/types.js';
 import { ConflictError, NotFoundError, UsageError } from '../../src/errors.js';
-import type { MetadataOps, MetadataStore } from '../../src/storage/metadata/types.js';
+import type { Store, StoreOps } from '../../src/storage/db/types.js';
 import { agentHeaders, createHarness, type Harness, storeKinds } from './harness.js';
 
 const HOUR = 3600_000;
 
 /** The store, except that inserting a key version inside a transaction crashes. */
-function crashingOnInsert(store: MetadataStore): MetadataStore {
-  const crash = (ops: MetadataOps): MetadataOps =>
+function crashingOnInsert(store: Store): Store {
+  const crash = (ops: StoreOps): StoreOps =>
     new Proxy(ops, {
       get(target, name, receiver) {
         if (name === 'insertKeyVersion') return () => Promise.reject(new Error('simulated crash'));
@@ -19,7 +19,7 @@ function crashingOnInsert(store: MetadataStore): MetadataStore {
   return new Proxy(store, {
     get(target, name, receiver) {
       if (name === 'transaction') {
-        return <T>(work: (ops: MetadataOps) => Promise<T>) => target.transaction((ops) => work(crash(ops)));
+        return <T>(work: (ops: StoreOps) => Promise<T>) => target.transaction((ops) => work(crash(ops)));
       }
       const value = Reflect.get(target, name, receiver);
       return typeof value === 'function' ? value.bind(target) : value;

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SQLITE_FILE } from '../../src/storage/metadata/open.js';
-import { dumpPostgres, postgresAdminUrl } from '../storage/metadata/postgres-test-db.js';
+import { SQLITE_FILE } from '../../src/storage/db/open.js';
+import { dumpPostgres, postgresAdminUrl } from '../storage/db/postgres-test-db.js';
 import { agentHeaders, createHarness, type Harness, storeKinds } from './harness.js';
 
 /** Every key and every secret part that must not be found, plus the passwords. */

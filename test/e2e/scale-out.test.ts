@@ -6,11 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type S3TestServer, startS3Server } from '../helpers/s3server.js';
-import {
-  createTestDatabase,
-  describePostgres,
-  type TestDatabase,
-} from '../storage/metadata/postgres-test-db.js';
+import { createTestDatabase, describePostgres, type TestDatabase } from '../storage/db/postgres-test-db.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;

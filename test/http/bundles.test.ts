@@ -440,7 +440,7 @@ describe('the catalog', () => {
     });
     expect(upload.statusCode).toBe(422);
     expect(upload.json().message).toContain("'..' segment");
-    expect(await t.services.store.catalog.findAgentVersion('node', '6.6.6')).toBeUndefined();
+    expect(await t.services.store.findAgentVersion('node', '6.6.6')).toBeUndefined();
   });
 
   it('answers 403 to an upload by someone who is not a system admin', async () => {
@@ -466,7 +466,7 @@ describe('POST /api/v1/orgs/{orgId}/keys/{which}/rotate', () => {
     expect(rotate.statusCode).toBe(200);
     const layer = t.services.bundles as import('../../src/bundles/layer.js').BundleLayer;
     await expect
-      .poll(async () => (await t.services.store.catalog.listBundles({ orgId: delta.orgId })).length, {
+      .poll(async () => (await t.services.store.listBundles({ orgId: delta.orgId })).length, {
         timeout: 30_000,
       })
       .toBe(2);
@@ -506,8 +506,8 @@ describe('POST /api/v1/agents/{kind}/versions/{version} with a size limit', () =
         payload: Readable.from([jar.subarray(0, 10_000), jar.subarray(10_000)]),
       });
       expect(streamed.statusCode).toBe(413);
-      expect(await small.services.store.catalog.findAgentVersion('java', '3.0.0')).toBeUndefined();
-      expect(await small.services.store.catalog.findAgentVersion('java', '3.0.1')).toBeUndefined();
+      expect(await small.services.store.findAgentVersion('java', '3.0.0')).toBeUndefined();
+      expect(await small.services.store.findAgentVersion('java', '3.0.1')).toBeUndefined();
     } finally {
       await small.close();
     }

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { openBundleLayer } from '../../src/bundles/factory.js';
 import { type AppConfig, loadConfig } from '../../src/config.js';
 import type { CreatedOrganization } from '../../src/credentials/types.js';
 import { type BuildAppOptions, buildApp } from '../../src/http/app.js';
@@ -54,8 +53,8 @@ export async function createTestApp(
     { AGENTPACK_DATA_DIR: dataDir, AGENTPACK_LOG_LEVEL: 'debug', ...options.env },
     dataDir,
   );
-  const services = await openServices(config, { now: () => state.clock, bundles: openBundleLayer });
-  await services.bundles?.loadFixtures?.();
+  const services = await openServices(config, { now: () => state.clock });
+  await services.bundles.loadFixtures();
   const app = await buildApp(services, config, { logger: { stream }, ...options.app });
   const { credentials } = services;
   const acme = await credentials.createOrganization('Acme', { actor: 'test' });

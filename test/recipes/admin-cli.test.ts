@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLargeJar } from '../../fixtures/generate-large-jar.mjs';
-import { openBundleLayer } from '../../src/bundles/factory.js';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/services.js';
 import { PASSWORD, type TestUser } from '../http/harness.js';
@@ -142,7 +141,7 @@ describe('agentpack agent add --server', () => {
   });
 
   async function catalogVersions(kind: string): Promise<string[]> {
-    const kinds = await live.t.services.bundles?.catalog.list();
+    const kinds = await live.t.services.bundles.catalog.list();
     return (kinds?.find((k) => k.kind === kind)?.versions ?? []).map((v) => v.version);
   }
 
@@ -314,9 +313,9 @@ describe('agentpack bundles rebuild', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'agentpack-rebuild-'));
     const config = loadConfig({ AGENTPACK_DATA_DIR: dataDir }, dataDir);
-    const services = await openServices(config, { bundles: openBundleLayer });
+    const services = await openServices(config);
     try {
-      await services.bundles?.loadFixtures?.();
+      await services.bundles.loadFixtures();
       for (let i = 0; i < ORGS; i++)
         await services.credentials.createOrganization(`Org ${i}`, { actor: 'test' });
     } finally {

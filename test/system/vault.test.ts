@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyringFrom } from '../../src/credentials/keyring.js';
-import { openSystemStore } from '../../src/storage/system/open.js';
-import type { SystemStore } from '../../src/storage/system/types.js';
+import { openStore } from '../../src/storage/db/open.js';
+import type { Store } from '../../src/storage/db/types.js';
 import { openLinkKey, openSigning } from '../../src/system/signing.js';
 import { fileVault, type SecretVault, storeVault } from '../../src/system/vault.js';
 
@@ -70,13 +70,13 @@ describe('fileVault', () => {
 
 describe('storeVault', () => {
   const master = keyringFrom(randomBytes(32));
-  let stores: SystemStore[] = [];
+  let stores: Store[] = [];
   afterEach(async () => {
     for (const store of stores) await store.close();
     stores = [];
   });
   const open = async () => {
-    const store = await openSystemStore({ dataDir: dir });
+    const store = await openStore({ dataDir: dir });
     stores.push(store);
     return store;
   };
@@ -122,7 +122,7 @@ describe('storeVault', () => {
 describe('openSigning and openLinkKey over a shared vault', () => {
   it('give two instances starting together the same signing key and link key', async () => {
     const master = keyringFrom(randomBytes(32));
-    const [s1, s2] = [await openSystemStore({ dataDir: dir }), await openSystemStore({ dataDir: dir })];
+    const [s1, s2] = [await openStore({ dataDir: dir }), await openStore({ dataDir: dir })];
     try {
       const [v1, v2] = [storeVault(s1, master, Date.now), storeVault(s2, master, Date.now)];
       const [a, b] = await Promise.all([
@@ -155,7 +155,7 @@ describe('openSigning and openLinkKey over a shared vault', () => {
 
   it('keeps both rotations when two instances rotate at once', async () => {
     const master = keyringFrom(randomBytes(32));
-    const [s1, s2] = [await openSystemStore({ dataDir: dir }), await openSystemStore({ dataDir: dir })];
+    const [s1, s2] = [await openStore({ dataDir: dir }), await openStore({ dataDir: dir })];
     try {
       const a = await openSigning(storeVault(s1, master, Date.now), { now: Date.now });
       const b = await openSigning(storeVault(s2, master, Date.now), { now: Date.now });

@@ -8,6 +8,7 @@ import { NotFoundError, UsageError } from '../../errors.js';
 import { type ParsedArgs, parseArgs, requireOption, stringOption } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { print } from '../io.js';
+import { cliConfig } from '../services.js';
 
 const help = `usage: agentpack keys rotate --org ID --which api-key|agent-service-key [--grace 24h] [--json]
        agentpack keys end-grace --org ID --which api-key|agent-service-key [--json]
@@ -118,7 +119,7 @@ async function show(argv: string[], io: CliIo): Promise<number> {
 async function rewrap(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, { flags: ['json'] });
   noPositionals(args, 'rewrap');
-  const result = await withCredentials({ ...io, mustExist: true }, (credentials) =>
+  const result = await withCredentials(await cliConfig(io), { mustExist: true }, (credentials) =>
     credentials.rewrap(cliActor(io.env)),
   );
   output(
@@ -135,12 +136,12 @@ function noPositionals(args: ParsedArgs, sub: string): void {
     throw new UsageError(`keys ${sub}: unexpected argument '${args.positionals[0]}'`);
 }
 
-function onOrg<T>(
+async function onOrg<T>(
   io: CliIo,
   ref: string,
   work: (credentials: Credentials, orgId: string) => Promise<T>,
 ): Promise<T> {
-  return withCredentials({ ...io, mustExist: true }, async (credentials) => {
+  return withCredentials(await cliConfig(io), { mustExist: true }, async (credentials) => {
     const org = await credentials.getOrganization(ref);
     if (org === null) throw new NotFoundError(`no organization with id or slug '${echo(ref)}'`);
     return work(credentials, org.orgId);

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { parseArgs, stringOption } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { print } from '../io.js';
+import { cliConfig } from '../services.js';
 
 const help = `usage: agentpack org create NAME [--slug SLUG] [--json]
        agentpack org list [--json]
@@ -35,7 +36,7 @@ async function create(argv: string[], io: CliIo): Promise<number> {
     );
   }
   const slug = organizationSlug(name, stringOption(args, 'slug'));
-  const org = await withCredentials(io, (credentials) =>
+  const org = await withCredentials(await cliConfig(io), {}, (credentials) =>
     credentials.createOrganization(name, { slug, actor: cliActor(io.env) }),
   );
   if (args.options.has('json')) print(io.stdout, JSON.stringify(createdJson(org), null, 2));
@@ -61,7 +62,7 @@ function createdText(org: CreatedOrganization): string {
 async function list(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, { flags: ['json'] });
   if (args.positionals.length > 0) throw new UsageError('org list: takes no arguments');
-  const orgs = await withCredentials({ ...io, mustExist: true }, (credentials) =>
+  const orgs = await withCredentials(await cliConfig(io), { mustExist: true }, (credentials) =>
     credentials.listOrganizations(),
   );
   if (args.options.has('json')) print(io.stdout, JSON.stringify(orgs, null, 2));

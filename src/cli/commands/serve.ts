@@ -1,5 +1,5 @@
 import { type AddressInfo, createServer } from 'node:net';
-import { type AppConfig, InvalidConfigError, type loadConfig as loadConfigType } from '../../config.js';
+import { type AppConfig, atPort, InvalidConfigError } from '../../config.js';
 import { AgentpackError } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import type { Command } from '../io.js';
@@ -20,13 +20,12 @@ export const run: Command = async (argv, io) => {
   }
   if (args.positionals.length > 0) throw new AgentpackError('USAGE', 'serve takes no arguments', 400);
   const { loadConfig } = await import('../../config.js');
-  const config = await withConcretePort(loadConfig(io.env, io.cwd), loadConfig);
+  const config = await withConcretePort(loadConfig(io.env, io.cwd));
   const { openServices } = await import('../../services.js');
   const { startServer, DeferredLogger } = await import('../../http/server.js');
   const { bootstrap } = await import('../../bootstrap.js');
   const logger = new DeferredLogger();
-  const { openBundleLayer } = await import('../../bundles/factory.js');
-  const services = await openServices(config, { logger, bundles: openBundleLayer }).catch(asConfigError);
+  const services = await openServices(config, { logger }).catch(asConfigError);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     const first = await bootstrap(services);
@@ -43,8 +42,7 @@ export const run: Command = async (argv, io) => {
     throw error;
   }
   logger.target = server.app.log;
-  const bundles = services.bundles as import('../../bundles/layer.js').BundleLayer;
-  bundles.startCollector(undefined, (error) =>
+  services.bundles.startCollector(undefined, (error) =>
     server.app.log.warn({ err: error }, 'bundle collection failed'),
   );
   print(io.stdout, `agentpack: listening on ${server.url} (public URL ${config.publicUrl})`);
@@ -59,8 +57,8 @@ export const run: Command = async (argv, io) => {
  * PORT=0 asks for any free port. Without AGENTPACK_PUBLIC_URL the public URL (written into agent
  * configs and links) must name the real port, so one is chosen before anything is configured.
  */
-async function withConcretePort(config: AppConfig, load: typeof loadConfigType): Promise<AppConfig> {
-  if (config.port !== 0 || (config.env.AGENTPACK_PUBLIC_URL ?? '').trim() !== '') return config;
+async function withConcretePort(config: AppConfig): Promise<AppConfig> {
+  if (config.port !== 0 || !config.publicUrlDerived) return config;
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', reject);
@@ -68,7 +66,7 @@ async function withConcretePort(config: AppConfig, load: typeof loadConfigType):
   });
   const { port } = probe.address() as AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
-  return load({ ...config.env, PORT: String(port) }, config.cwd);
+  return atPort(config, port);
 }
 
 function stopSignal(): Promise<NodeJS.Signals> {

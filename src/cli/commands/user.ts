@@ -9,6 +9,7 @@ import { NotFoundError, UsageError } from '../../errors.js';
 import { parseArgs, requireOption } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { print } from '../io.js';
+import { cliConfig } from '../services.js';
 
 const help = `usage: agentpack user add EMAIL --org ID --role admin|member [--password-stdin] [--system-admin] [--json]
 
@@ -44,7 +45,7 @@ async function add(argv: string[], io: CliIo): Promise<number> {
   const role = checkRole(requireOption(args, 'role'));
   const orgRef = requireOption(args, 'org');
   const password = args.options.has('password-stdin') ? await readPassword(io.stdin) : undefined;
-  const added = await withCredentials({ ...io, mustExist: true }, async (credentials) => {
+  const added = await withCredentials(await cliConfig(io), { mustExist: true }, async (credentials) => {
     const org = await credentials.getOrganization(orgRef);
     if (org === null) throw new NotFoundError(`no organization with id or slug '${echo(orgRef)}'`);
     const systemAdmin = args.options.has('system-admin');

@@ -6,7 +6,6 @@ import { AgentpackError } from '../../errors.js';
 import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
 import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
 import { AUTHENTICATED_ERRORS, errorResponses } from '../schemas/common.js';
-import { bundleLayer } from './bundle-layer.js';
 
 export const KindParam = Type.String({
   pattern: '^[a-z][a-z0-9-]{0,31}$',
@@ -47,7 +46,7 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
     request: { params: { orgId: string; kind: string; version: string } },
     settings?: Record<string, string>,
   ) {
-    const layer = bundleLayer(app);
+    const layer = app.services.bundles;
     return layer.service.current({ ...request.params, ...(settings === undefined ? {} : { settings }) });
   }
 
@@ -94,11 +93,11 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
       const access = await app.requireOrgAccess(request, request.params.orgId, 'member');
       const bundle = await resolve(request);
       if (request.query.format === 'zip') {
-        await replyWithZip(bundleLayer(app).service, request, reply, bundle);
+        await replyWithZip(app.services.bundles.service, request, reply, bundle);
         if (request.method === 'GET') await audited(request, bundle, 'zip', access.actor);
         return reply;
       }
-      const { sent } = await replyWithBundle(bundleLayer(app).service, request, reply, bundle, {
+      const { sent } = await replyWithBundle(app.services.bundles.service, request, reply, bundle, {
         statement: 'bundle.sha256',
         signature: 'bundle.sig',
       });
@@ -163,7 +162,7 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const access = await app.requireOrgAccess(request, request.params.orgId, 'member');
       const bundle = await resolve(request);
-      const config = await replyWithConfig(bundleLayer(app).service, reply, bundle);
+      const config = await replyWithConfig(app.services.bundles.service, reply, bundle);
       await audited(request, bundle, 'config', access.actor);
       return config;
     },

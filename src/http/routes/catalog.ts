@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { PayloadTooLargeError } from '../../bundles/uploads.js';
 import { AUTHENTICATED_ERRORS, errorResponses } from '../schemas/common.js';
-import { bundleLayer } from './bundle-layer.js';
 import { KindParam } from './bundles.js';
 
 const VersionName = Type.String({
@@ -57,7 +56,9 @@ const catalog: FastifyPluginAsyncTypebox = async (app) => {
       app.requirePrincipal(request);
       if (request.query.withdrawn === true) app.requireSystemAdmin(request);
       return {
-        kinds: await bundleLayer(app).catalog.list({ includeWithdrawn: request.query.withdrawn === true }),
+        kinds: await app.services.bundles.catalog.list({
+          includeWithdrawn: request.query.withdrawn === true,
+        }),
       };
     },
   );
@@ -76,7 +77,7 @@ const catalog: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const principal = app.requireSystemAdmin(request);
-      const layer = bundleLayer(app);
+      const layer = app.services.bundles;
       const declared = Number(request.headers['content-length'] ?? Number.NaN);
       if (Number.isFinite(declared) && declared > app.services.config.limits.maxArchiveBytes) {
         // The body is not read: answer, then close the connection.
@@ -126,7 +127,7 @@ const catalog: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const principal = app.requireSystemAdmin(request);
-      const row = await bundleLayer(app).catalog.setWithdrawn(
+      const row = await app.services.bundles.catalog.setWithdrawn(
         request.params.kind,
         request.params.version,
         request.body.withdrawn,

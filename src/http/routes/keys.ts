@@ -90,7 +90,7 @@ const keys: FastifyPluginAsyncTypebox = async (app) => {
         access.actor,
       );
       // Regenerate this organization's bundles in the background: the next download is instant.
-      app.services.bundles?.refresh(access.orgId, (error) =>
+      app.services.bundles.refresh(access.orgId, (error) =>
         request.log.warn({ err: error }, 'bundle refresh failed'),
       );
       return result;
@@ -110,7 +110,7 @@ const keys: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const access = await app.requireOrgAccess(request, request.params.orgId, 'admin');
       const ended = await credentials.endGrace(access.orgId, request.params.which, access.actor);
-      app.services.bundles?.refresh(access.orgId, (error) =>
+      app.services.bundles.refresh(access.orgId, (error) =>
         request.log.warn({ err: error }, 'bundle refresh failed'),
       );
       return ended;

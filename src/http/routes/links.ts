@@ -7,7 +7,6 @@ import { AgentpackError } from '../../errors.js';
 import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
 import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
 import { errorResponses } from '../schemas/common.js';
-import { bundleLayer } from './bundle-layer.js';
 
 const TokenParams = Type.Object({
   token: Type.String({ maxLength: 512, description: 'the signed link token' }),
@@ -34,7 +33,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
         403,
       );
     }
-    const bundle = await bundleLayer(app).service.byId(check.claims.bundleId);
+    const bundle = await app.services.bundles.service.byId(check.claims.bundleId);
     if (bundle.row.orgId !== check.claims.orgId)
       throw new AgentpackError('FORBIDDEN', 'this link is not valid', 403);
     return { claims: check.claims, bundle };
@@ -58,7 +57,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
     },
     handler: async (request, reply) => {
       const { claims, bundle } = await open(request, request.params.token);
-      const service = bundleLayer(app).service;
+      const service = app.services.bundles.service;
       const full =
         request.method === 'GET' &&
         (request.headers.range === undefined || request.headers.range.startsWith('bytes=0-'));

@@ -20,7 +20,6 @@ import { catalogPage, systemApiPage } from '../../ui/pages/system.js';
 import { describeError } from '../plugins/app/errors.js';
 import { SESSION_COOKIE, type Session } from '../sessions.js';
 import { type VisibleOrganization, visibleOrganizations } from '../visible-orgs.js';
-import { bundleLayer } from './bundle-layer.js';
 
 interface SignedIn {
   readonly user: User;
@@ -234,10 +233,8 @@ const ui: FastifyPluginAsyncTypebox = async (app) => {
     return sendHtml(reply, 200, catalogPage(context, await catalogKinds(true)));
   });
 
-  /** The catalog, or nothing when this instance serves no bundles. */
-  async function catalogKinds(includeWithdrawn: boolean): Promise<DownloadKind[]> {
-    const layer = services.bundles === undefined ? null : bundleLayer(app);
-    return layer === null ? [] : layer.catalog.list({ includeWithdrawn });
+  function catalogKinds(includeWithdrawn: boolean): Promise<DownloadKind[]> {
+    return services.bundles.catalog.list({ includeWithdrawn });
   }
 };
 

@@ -69,7 +69,7 @@ export default fp(
     const { services } = app;
     const limiter = new FailureLimiter(options.failureLimit ?? DEFAULT_FAILURE_LIMIT, services.now);
     const secureCookie = services.config.publicUrl.startsWith('https:');
-    app.decorate('sessions', new Sessions(services.system, services.linkKey, services.now));
+    app.decorate('sessions', new Sessions(services.store, services.linkKey, services.now));
     app.decorateRequest('principal', null);
 
     async function recordAuthFailure(

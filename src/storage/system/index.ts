@@ -1,2 +1,0 @@
-export { openSystemStore } from './open.js';
-export type { SecretRow, SessionRow, SystemStore } from './types.js';
