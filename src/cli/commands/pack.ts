@@ -135,7 +135,7 @@ async function signingKey(
     const publicKey = createPublicKey(privateKey);
     return { keyId: keyIdOf(publicKey), privateKey, publicKey, createdAt: new Date().toISOString() };
   }
-  const dir = resolve(cwd, env.AGENTPACK_DATA_DIR ?? 'data');
+  const dir = (await import('../../config.js')).dataDirOf(env, cwd);
   const { current } = await loadOrCreateKeyring(dir);
   const publicKeyFile = join(dir, 'signing-key.pem');
   const pem = publicKeyPem(current.publicKey);
