@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { ArchiveLimits } from '../archive/limits.js';
 import { prepareBase } from '../archive/prepared.js';
 import { ArchiveError, ConflictError, NotFoundError } from '../errors.js';
-import { type AgentKind, listKinds, loadKind } from '../render/kinds.js';
+import { type AgentKind, type ConfigFormat, listKinds, loadKind } from '../render/kinds.js';
 import type { BlobStore } from '../storage/blob/types.js';
 import type { AgentVersionRow, CatalogOps } from '../storage/db/types.js';
 import type { BaseCache } from './bases.js';
@@ -25,7 +25,7 @@ export interface CatalogKind {
   readonly description: string;
   readonly archive: 'jar' | 'zip';
   readonly configPath: string;
-  readonly format: 'properties' | 'yaml';
+  readonly format: ConfigFormat;
   /** Highest version not withdrawn, or null. */
   readonly latest: string | null;
   /** Highest first. */

@@ -1,5 +1,13 @@
 import { createRequire } from 'node:module';
-import { escapePropertiesKey, escapePropertiesValue, quoteYamlString } from './escape.js';
+import {
+  envKey,
+  envValue,
+  escapePropertiesKey,
+  escapePropertiesValue,
+  escapeXml,
+  quoteJsonString,
+  quoteYamlString,
+} from './escape.js';
 import type { ConfigFormat } from './manifest.js';
 
 // Handlebars is CommonJS typed with `export =`; with esModuleInterop off TypeScript refuses a
@@ -51,4 +59,9 @@ export const formats: Readonly<Record<ConfigFormat, Format>> = Object.freeze({
   properties: defineFormat('properties', escapePropertiesKey, escapePropertiesValue),
   // Every YAML scalar is double-quoted, keys included, so no name or value is read as syntax.
   yaml: defineFormat('yaml', quoteYamlString, quoteYamlString),
+  // Element text and attribute values alike; names in XML come from the template, not from values.
+  xml: defineFormat('xml', escapeXml, escapeXml),
+  // Quoted string literals; the rendered file is parsed once more to prove it is JSON (render.ts).
+  json: defineFormat('json', quoteJsonString, quoteJsonString),
+  env: defineFormat('env', envKey, envValue),
 });

@@ -6,7 +6,9 @@ import { AgentpackError } from '../errors.js';
  */
 
 export type ArchiveType = 'jar' | 'zip';
-export type ConfigFormat = 'properties' | 'yaml';
+/** The config file formats a kind may write (src/render/formats.ts). */
+export const CONFIG_FORMATS = ['properties', 'yaml', 'xml', 'json', 'env'] as const;
+export type ConfigFormat = (typeof CONFIG_FORMATS)[number];
 
 export interface KindManifest {
   readonly kind: string;
@@ -66,7 +68,7 @@ export function parseKindManifest(json: unknown, file: string, folder: string): 
     description: requireString(object, 'description', fail),
     archive: requireOneOf(object, 'archive', ['jar', 'zip'] as const, fail),
     target,
-    format: requireOneOf(object, 'format', ['properties', 'yaml'] as const, fail),
+    format: requireOneOf(object, 'format', CONFIG_FORMATS, fail),
     template,
     variables: parseVariables(object.variables, fail),
   };

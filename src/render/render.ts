@@ -1,3 +1,5 @@
+import { AgentpackError } from '../errors.js';
+import { UnwritableValue } from './escape.js';
 import { type Format, formats } from './formats.js';
 import type { AgentKind } from './kinds.js';
 import { extraSettingsName } from './manifest.js';
@@ -18,7 +20,31 @@ export function renderConfig(kind: AgentKind, values: Record<string, string>): B
   const format = formats[kind.format];
   const context = renderContext(sortValues(kind, values), format);
   const text = compiledTemplate(kind, format).render(context);
+  if (format.name === 'json') checkJson(kind, text);
   return Buffer.from(text.endsWith('\n') ? text : `${text}\n`, 'utf8');
+}
+
+/** Values are quoted literals, but the template around them could still be broken JSON. */
+function checkJson(kind: AgentKind, text: string): void {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    throw new AgentpackError(
+      'KIND_TEMPLATE_INVALID',
+      `kind ${kind.kind}: ${kind.template} does not render to valid JSON (${(error as Error).message})`,
+      500,
+    );
+  }
+}
+
+/** A format's escaping, with a refused value reported by its setting's name (never its text). */
+function escaped(name: string, write: () => Handlebars.SafeString): Handlebars.SafeString {
+  try {
+    return write();
+  } catch (error) {
+    if (!(error instanceof UnwritableValue)) throw error;
+    throw new AgentpackError('CONFIG_VALUE_INVALID', `${name}: ${error.message}`);
+  }
 }
 
 /**
@@ -29,11 +55,17 @@ export function renderConfig(kind: AgentKind, values: Record<string, string>): B
  */
 function renderContext(values: SortedValues, format: Format): object {
   const context = group('the whole context');
-  for (const [name, value] of values.declared) setPath(context, name.split('.'), format.value(value));
+  for (const [name, value] of values.declared) {
+    setPath(
+      context,
+      name.split('.'),
+      escaped(name, () => format.value(value)),
+    );
+  }
   const extra = values.extra.map(([name, value]) => {
     const setting = group(`the setting ${name}`);
-    setting.key = format.key(name);
-    setting.value = format.value(value);
+    setting.key = escaped(name, () => format.key(name));
+    setting.value = escaped(name, () => format.value(value));
     return setting;
   });
   context[extraSettingsName] = contextObject(extra, 'the list of extra settings');

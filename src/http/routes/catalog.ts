@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { PayloadTooLargeError } from '../../bundles/uploads.js';
+import { CONFIG_FORMATS } from '../../render/manifest.js';
 import { AUTHENTICATED_ERRORS, errorResponses } from '../schemas/common.js';
 import { KindParam } from './bundles.js';
 
@@ -22,7 +23,7 @@ const CatalogKind = Type.Object({
   description: Type.String(),
   archive: Type.Enum(['jar', 'zip']),
   configPath: Type.String(),
-  format: Type.Enum(['properties', 'yaml']),
+  format: Type.Enum(CONFIG_FORMATS),
   latest: Type.Union([Type.String(), Type.Null()]),
   versions: Type.Array(CatalogVersion),
 });
