@@ -21,6 +21,8 @@ export interface VaultEntry {
 export interface SecretVault {
   /** For messages: `data directory /x` or `database`. Never a secret. */
   readonly where: string;
+  /** For messages: where one secret lives (its file, or its row in the database). Never a secret. */
+  describe(name: string): string;
   read(name: string): Promise<VaultEntry | undefined>;
   /** Stores `text` unless the secret exists; either way returns what is stored now. */
   createIfAbsent(name: string, text: string): Promise<VaultEntry>;
@@ -58,6 +60,7 @@ export function fileVault(dir: string): SecretVault {
 
   return {
     where: `data directory ${dir}`,
+    describe: pathOf,
     read,
     async createIfAbsent(name, text) {
       const existing = await read(name);
@@ -121,6 +124,7 @@ export function storeVault(store: SystemStore, keyring: MasterKeyring, now: () =
 
   return {
     where: 'database',
+    describe: (name) => `system secret ${checkName(name)} in the database`,
     read,
     replace,
     async createIfAbsent(name, text) {

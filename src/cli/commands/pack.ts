@@ -122,10 +122,14 @@ async function signingKey(
   cwd: string,
   env: NodeJS.ProcessEnv,
 ): Promise<SigningKey & { publicKeyFile?: string }> {
-  const [{ writeFileDurably }, { keyIdOf, loadOrCreateKeyring, publicKeyPem }] = await Promise.all([
-    import('../../common/durable.js'),
-    import('../../bundles/signing-keys.js'),
-  ]);
+  const [{ writeFileDurably }, { keyIdOf, publicKeyPem }, { openSigning }, { fileVault }] = await Promise.all(
+    [
+      import('../../common/durable.js'),
+      import('../../bundles/signing-keys.js'),
+      import('../../system/signing.js'),
+      import('../../system/vault.js'),
+    ],
+  );
   if (pemPath !== undefined) {
     const privateKey = createPrivateKey(await readFile(resolve(cwd, pemPath)));
     if (privateKey.asymmetricKeyType !== 'ed25519')
@@ -136,7 +140,7 @@ async function signingKey(
     return { keyId: keyIdOf(publicKey), privateKey, publicKey, createdAt: new Date().toISOString() };
   }
   const dir = resolve(cwd, env.AGENTPACK_DATA_DIR ?? 'data');
-  const { current } = await loadOrCreateKeyring(dir);
+  const current = await (await openSigning(fileVault(dir), { now: Date.now })).current();
   const publicKeyFile = join(dir, 'signing-key.pem');
   const pem = publicKeyPem(current.publicKey);
   const existing = await readFile(publicKeyFile, 'utf8').catch(() => '');
