@@ -1,7 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { syncDirectory } from './atomic.js';
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { writeFileDurably } from '../common/durable.js';
 import { type ArchiveSummary, inspectArchive } from './inspect.js';
 import type { ArchiveLimits } from './limits.js';
 import { buildTail, type NewEntry } from './splice.js';
@@ -32,40 +31,34 @@ export async function writeBundle(
   out: string,
   options: WriteBundleOptions = {},
 ): Promise<WrittenBundle> {
-  const temp = join(dirname(out), `.${basename(out)}.tmp-${randomBytes(6).toString('hex')}`);
-  const fh = await open(temp, 'wx', 0o644);
   const hash = createHash('sha256');
-  let closed = false;
-  try {
-    const inspected = await inspectArchive(basePath, {
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      verifyData: options.verifyData ?? false,
-      configPath: entry.path,
-      sink: (chunk) => {
-        hash.update(chunk);
-      },
-      copyTo: fh,
-    });
-    const tail = buildTail(inspected.structure, entry);
-    const writing = writeParts(fh, tail.parts, tail.prefixLength);
-    for (const part of tail.parts) hash.update(part);
-    await writing;
-    if (options.durable === true) await fh.sync();
-    closed = true;
-    await fh.close();
-    await rename(temp, out);
-    if (options.durable === true) await syncDirectory(dirname(out));
-    return {
-      sha256: hash.digest('hex'),
-      size: tail.prefixLength + tail.length,
-      replaced: tail.replaced,
-      base: inspected.summary,
-    };
-  } catch (error) {
-    if (!closed) await fh.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
+  // Without `durable` the bundle is not fsynced: `pack` output is redone by running it again,
+  // and an fsync of a large bundle would dominate what `npm run bench` measures for it.
+  return writeFileDurably(
+    out,
+    async (fh) => {
+      const inspected = await inspectArchive(basePath, {
+        ...(options.limits === undefined ? {} : { limits: options.limits }),
+        verifyData: options.verifyData ?? false,
+        configPath: entry.path,
+        sink: (chunk) => {
+          hash.update(chunk);
+        },
+        copyTo: fh,
+      });
+      const tail = buildTail(inspected.structure, entry);
+      const writing = writeParts(fh, tail.parts, tail.prefixLength);
+      for (const part of tail.parts) hash.update(part);
+      await writing;
+      return {
+        sha256: hash.digest('hex'),
+        size: tail.prefixLength + tail.length,
+        replaced: tail.replaced,
+        base: inspected.summary,
+      };
+    },
+    { component: 'bundle writer', sync: options.durable === true },
+  );
 }
 
 /** Writes the pieces one after another from `position`: one writev, looping on a short write. */

@@ -4,11 +4,8 @@ import {
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
-  randomBytes,
 } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AgentpackError, NotFoundError } from '../errors.js';
+import { AgentpackError } from '../errors.js';
 
 /**
  * Ed25519 signing keys for bundle statements. A key id is derived from the public key
@@ -151,7 +148,8 @@ export function publicKeysFromJwks(document: unknown): Map<string, KeyObject> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Keyring: the embedded default keeps its signing keys in one file in the data directory.
+// The keyring document. system/signing.ts is the one place that creates, reads and rotates
+// it, in the service's secret vault (this file name in the data directory, or a sealed row).
 
 export const KEYRING_FILE = 'signing-keys.json';
 
@@ -200,99 +198,6 @@ export function parseKeyring(text: string, source = KEYRING_FILE): SigningKeyrin
   if (current === undefined)
     throw keyError(`${source}: currentKeyId ${String(data.currentKeyId)} is not among its keys`);
   return { current, keys };
-}
-
-export function keyringPublicKeys(keyring: SigningKeyring): Map<string, KeyObject> {
-  return new Map(keyring.keys.map((k) => [k.keyId, k.publicKey]));
-}
-
-/** Reads `<dir>/signing-keys.json`; NotFoundError when there is none. */
-export async function loadKeyring(dir: string): Promise<SigningKeyring> {
-  const path = join(dir, KEYRING_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new NotFoundError(`no signing keyring at ${path}`);
-    throw error;
-  }
-  return parseKeyring(text, path);
-}
-
-/**
- * Loads the keyring, creating it with one fresh key when there is none. Creation links the
- * finished temp file into place, which fails if another process won the race; we then use its keyring.
- */
-export async function loadOrCreateKeyring(dir: string, now: Date = new Date()): Promise<SigningKeyring> {
-  try {
-    return await loadKeyring(dir);
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
-  }
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const key = generateSigningKey(now);
-  const keyring: SigningKeyring = { current: key, keys: [key] };
-  const created = await writeFileAtomic(join(dir, KEYRING_FILE), serializeKeyring(keyring), {
-    replace: false,
-  });
-  return created ? keyring : loadKeyring(dir);
-}
-
-/**
- * Adds a new current key; older keys stay for verifying what they signed. Not safe against
- * two processes rotating at the same moment (one rotation would be lost, never half-written).
- */
-export async function rotateSigningKey(dir: string, now: Date = new Date()): Promise<SigningKeyring> {
-  const old = await loadOrCreateKeyring(dir, now);
-  const key = generateSigningKey(now);
-  const keyring: SigningKeyring = { current: key, keys: [...old.keys, key] };
-  await writeFileAtomic(join(dir, KEYRING_FILE), serializeKeyring(keyring), { replace: true });
-  return keyring;
-}
-
-/**
- * Temp file (mode 0600) + fsync + rename (or link, to refuse replacing) + directory fsync:
- * readers see the old file or the new one, never a part. Returns false when `replace` is
- * false and the file already existed.
- */
-async function writeFileAtomic(path: string, text: string, options: { replace: boolean }): Promise<boolean> {
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (options.replace) await rename(temp, path);
-    else {
-      try {
-        await link(temp, path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw error;
-      }
-    }
-    await syncDirectory(join(path, '..'));
-    return true;
-  } finally {
-    await unlink(temp).catch(() => undefined);
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some platforms cannot fsync a directory; the rename itself is still atomic.
-  }
 }
 
 function exportedKeyAt(entry: unknown, where: string): ExportedSigningKey {

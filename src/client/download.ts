@@ -2,13 +2,13 @@ import type { Hash, KeyObject } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { lstat, open, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { writeAll, writeAtomically } from '../archive/atomic.js';
 import {
   MAX_STATEMENT_BYTES,
   type StatementFields,
   sha256File,
   VerificationError,
 } from '../bundles/signature.js';
+import { writeAll, writeFileDurably } from '../common/durable.js';
 import type { Credentials } from './auth.js';
 import { HttpError, InterruptedError, NetworkError } from './errors.js';
 import {
@@ -293,7 +293,7 @@ async function writeCompanions(job: Job): Promise<void> {
     const path = `${job.target}${suffix}`;
     const existing = await readFile(path).catch(() => undefined);
     if (existing?.equals(bytes) === true) continue;
-    await writeAtomically(path, (fh) => writeAll(fh, bytes));
+    await writeFileDurably(path, bytes, { component: 'download' });
   }
 }
 

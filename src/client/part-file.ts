@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, lstat, open, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { syncDirectory } from '../common/durable.js';
 
 /**
  * The hidden file a download is written to (`.<name>.part` beside the target) and its sidecar
@@ -61,15 +62,5 @@ export class PartFile {
   async remove(): Promise<void> {
     await rm(this.path, { force: true });
     await rm(this.etagPath, { force: true });
-  }
-}
-
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => null);
-  if (handle === null) return;
-  try {
-    await handle.sync().catch(() => undefined);
-  } finally {
-    await handle.close();
   }
 }

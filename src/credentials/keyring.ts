@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeFileDurably } from '../common/durable.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -99,22 +100,15 @@ async function readKeyFile(file: string): Promise<Buffer> {
 }
 
 /**
- * Written to a temporary file, then hard-linked into place: the link fails if another
- * process got there first, and nobody ever reads a half-written key.
+ * An exclusive durable write: the finished temp file is hard-linked into place, which fails if
+ * another process got there first (we then read its key), and nobody ever reads a half-written key.
  */
 async function createKeyFile(file: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const key = `${randomBytes(32).toString('base64')}\n`;
   try {
-    await writeFile(temp, `${randomBytes(32).toString('base64')}\n`, {
-      mode: 0o600,
-      flag: 'wx',
-      flush: true,
-    });
-    await link(temp, file);
+    await writeFileDurably(file, key, { component: 'master key', mode: 0o600, exclusive: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await rm(temp, { force: true });
   }
 }

@@ -12,6 +12,13 @@ import { AgentpackError } from '../errors.js';
 import type { SecretVault, VaultEntry } from './vault.js';
 
 /**
+ * The one signing-keyring implementation: the server, `agentpack keys rotate-signing` and the
+ * offline `agentpack pack` all create, read and rotate the keyring here. It sits beside the vault
+ * rather than in bundles/ because the keyring is one of the service's own secrets and is stored
+ * wherever the vault keeps those (`signing-keys.json` in the data directory, or a sealed row in
+ * the shared database); bundles/signing-keys.ts keeps the keys and the document format, which
+ * verifiers and the download client need without any storage.
+ *
  * The bundle signing keys as every instance sees them. The keyring is re-read from its vault
  * at most every `refreshMs`, so a rotation made by another instance (or the CLI) is picked up
  * without a restart; retired keys stay so old statements still verify.
@@ -34,7 +41,7 @@ export async function openSigning(
   options: { now: () => number; refreshMs?: number },
 ): Promise<SigningService> {
   const refreshMs = options.refreshMs ?? 30_000;
-  const parse = (entry: VaultEntry) => parseKeyring(entry.text, `signing keyring in the ${vault.where}`);
+  const parse = (entry: VaultEntry) => parseKeyring(entry.text, vault.describe(SIGNING_KEYRING_SECRET));
   const fresh = (): string => {
     const key = generateSigningKey(new Date(options.now()));
     return serializeKeyring({ current: key, keys: [key] });

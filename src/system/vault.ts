@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurably } from '../common/durable.js';
 import { seal, unseal } from '../credentials/envelope.js';
 import type { MasterKeyring } from '../credentials/keyring.js';
 import { AgentpackError } from '../errors.js';
@@ -20,6 +21,8 @@ export interface VaultEntry {
 export interface SecretVault {
   /** For messages: `data directory /x` or `database`. Never a secret. */
   readonly where: string;
+  /** For messages: where one secret lives (its file, or its row in the database). Never a secret. */
+  describe(name: string): string;
   read(name: string): Promise<VaultEntry | undefined>;
   /** Stores `text` unless the secret exists; either way returns what is stored now. */
   createIfAbsent(name: string, text: string): Promise<VaultEntry>;
@@ -35,7 +38,7 @@ function checkName(name: string): string {
   return name;
 }
 
-/** Files in `dir`: created by linking a finished temp file (never half-written, first writer wins). */
+/** Files in `dir` (mode 0600), written durably; creation is exclusive, so the first writer wins. */
 export function fileVault(dir: string): SecretVault {
   const revisionOf = (text: string): string => createHash('sha256').update(text).digest('hex');
   const pathOf = (name: string): string => join(dir, checkName(name));
@@ -50,32 +53,22 @@ export function fileVault(dir: string): SecretVault {
     }
   }
 
-  async function writeTemp(name: string, text: string): Promise<string> {
+  async function write(name: string, text: string, exclusive: boolean): Promise<void> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const temp = join(dir, `${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    return temp;
+    await writeFileDurably(pathOf(name), text, { component: 'secret vault', mode: 0o600, exclusive });
   }
 
   return {
     where: `data directory ${dir}`,
+    describe: pathOf,
     read,
     async createIfAbsent(name, text) {
       const existing = await read(name);
       if (existing !== undefined) return existing;
-      const temp = await writeTemp(name, text);
       try {
-        await link(temp, pathOf(name));
+        await write(name, text, true);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      } finally {
-        await unlink(temp).catch(() => undefined);
       }
       const stored = await read(name);
       if (stored === undefined)
@@ -85,12 +78,7 @@ export function fileVault(dir: string): SecretVault {
     async replace(name, text, expected) {
       // One process owns the data directory; this check narrows, not closes, the race.
       if ((await read(name))?.revision !== expected) return undefined;
-      const temp = await writeTemp(name, text);
-      try {
-        await rename(temp, pathOf(name));
-      } finally {
-        await unlink(temp).catch(() => undefined);
-      }
+      await write(name, text, false);
       return { text, revision: revisionOf(text) };
     },
   };
@@ -136,6 +124,7 @@ export function storeVault(store: Store, keyring: MasterKeyring, now: () => numb
 
   return {
     where: 'database',
+    describe: (name) => `system secret ${checkName(name)} in the database`,
     read,
     replace,
     async createIfAbsent(name, text) {

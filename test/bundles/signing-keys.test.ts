@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,21 +11,13 @@ import {
   generateSigningKey,
   importSigningKey,
   jwksDocument,
-  KEYRING_FILE,
   keyIdOf,
-  keyringPublicKeys,
-  loadKeyring,
-  loadOrCreateKeyring,
-  parseKeyring,
   publicKeyFromJwk,
   publicKeyFromPem,
   publicKeyPem,
   publicKeysFromJwks,
-  rotateSigningKey,
-  serializeKeyring,
   toJwk,
 } from '../../src/bundles/signing-keys.js';
-import { NotFoundError } from '../../src/errors.js';
 
 const exec = promisify(execFile);
 
@@ -157,70 +149,5 @@ describe('JWK and JWKS', () => {
   it('refuse a JWK whose kid is not its derived id', () => {
     const jwk = { ...toJwk(generateSigningKey().publicKey), kid: 'someone-else' };
     expect(() => publicKeyFromJwk(jwk)).toThrow(/JWK kid someone-else does not match its key/);
-  });
-});
-
-describe('the file keyring', () => {
-  it('is created once with mode 0600 and read back unchanged', async () => {
-    const created = await loadOrCreateKeyring(dir);
-    expect(created.keys).toHaveLength(1);
-    expect((await stat(join(dir, KEYRING_FILE))).mode & 0o777).toBe(0o600);
-    const again = await loadOrCreateKeyring(dir);
-    expect(again.current.keyId).toBe(created.current.keyId);
-    expect(again.current.privateKey.equals(created.current.privateKey)).toBe(true);
-  });
-
-  it('stores the current id and a list of keys, and leaves no temp files behind', async () => {
-    const keyring = await loadOrCreateKeyring(dir);
-    const file = JSON.parse(await readFile(join(dir, KEYRING_FILE), 'utf8'));
-    expect(file).toMatchObject({ version: 1, currentKeyId: keyring.current.keyId });
-    expect(file.keys).toHaveLength(1);
-    expect(await readdir(dir)).toEqual([KEYRING_FILE]);
-  });
-
-  it('yields one key when several callers create it at the same moment', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateKeyring(dir)));
-    const ids = new Set(results.map((k) => k.current.keyId));
-    expect(ids.size).toBe(1);
-    expect((await loadKeyring(dir)).current.keyId).toBe(results[0]?.current.keyId);
-    expect(await readdir(dir)).toEqual([KEYRING_FILE]);
-  });
-
-  it('rotates to a new current key and keeps the old ones for verifying old statements', async () => {
-    const first = await loadOrCreateKeyring(dir);
-    const statement = buildStatement({
-      sha256Hex: '1'.repeat(64),
-      fileName: 'old.jar',
-      orgId: 'o',
-      kind: 'java',
-      version: '1',
-      issuedAt: new Date(),
-      keyId: first.current.keyId,
-    });
-    const signature = signStatement(statement, first.current);
-    const rotated = await rotateSigningKey(dir);
-    expect(rotated.current.keyId).not.toBe(first.current.keyId);
-    expect(rotated.keys.map((k) => k.keyId)).toEqual([first.current.keyId, rotated.current.keyId]);
-    const reloaded = await loadKeyring(dir);
-    expect(reloaded.current.keyId).toBe(rotated.current.keyId);
-    const oldKey = keyringPublicKeys(reloaded).get(first.current.keyId);
-    expect(oldKey && verifyStatement(statement, signature, oldKey)).toBe(true);
-    expect((await stat(join(dir, KEYRING_FILE))).mode & 0o777).toBe(0o600);
-    expect(await readdir(dir)).toEqual([KEYRING_FILE]);
-  });
-
-  it('reports a missing keyring as not found', async () => {
-    await expect(loadKeyring(dir)).rejects.toBeInstanceOf(NotFoundError);
-  });
-
-  it('refuses a damaged keyring with a message naming the file and the problem', async () => {
-    await writeFile(join(dir, KEYRING_FILE), '{"version": 1, "keys": [');
-    await expect(loadOrCreateKeyring(dir)).rejects.toThrow(/signing-keys\.json: expected JSON/);
-    const keyring = await loadOrCreateKeyring(await mkdtemp(join(dir, 'ok-')));
-    const text = JSON.stringify({
-      ...JSON.parse(serializeKeyring(keyring)),
-      currentKeyId: 'abababababababab',
-    });
-    expect(() => parseKeyring(text)).toThrow('currentKeyId abababababababab is not among its keys');
   });
 });

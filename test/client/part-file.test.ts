@@ -4,8 +4,8 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeAll } from '../../src/archive/atomic.js';
 import { PartFile } from '../../src/client/part-file.js';
+import { writeAll } from '../../src/common/durable.js';
 
 const hex = 'a'.repeat(64);
 let dir: string;

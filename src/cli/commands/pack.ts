@@ -31,10 +31,10 @@ export const run: Command = async (argv, io) => {
   const out = resolve(io.cwd, requireOption(args, 'out'));
   const limits = limitsFromArgs(args, io.env);
   await checkOut(out, base);
-  const [{ writeBundle }, { writeAll, writeAtomically }, { buildStatement, signStatement }, render] =
+  const [{ writeBundle }, { writeFileDurably }, { buildStatement, signStatement }, render] =
     await Promise.all([
       import('../../archive/bundle.js'),
-      import('../../archive/atomic.js'),
+      import('../../common/durable.js'),
       import('../../bundles/signature.js'),
       loadRender(),
     ]);
@@ -57,8 +57,8 @@ export const run: Command = async (argv, io) => {
   });
   const signature = signStatement(statement, signer);
   await Promise.all([
-    writeAtomically(`${out}.sha256`, (fh) => writeAll(fh, statement)),
-    writeAtomically(`${out}.sig`, (fh) => writeAll(fh, signature)),
+    writeFileDurably(`${out}.sha256`, statement, { component: 'pack' }),
+    writeFileDurably(`${out}.sig`, signature, { component: 'pack' }),
   ]);
   if (args.options.has('json')) {
     print(
@@ -122,10 +122,14 @@ async function signingKey(
   cwd: string,
   env: NodeJS.ProcessEnv,
 ): Promise<SigningKey & { publicKeyFile?: string }> {
-  const [{ writeAll, writeAtomically }, { keyIdOf, loadOrCreateKeyring, publicKeyPem }] = await Promise.all([
-    import('../../archive/atomic.js'),
-    import('../../bundles/signing-keys.js'),
-  ]);
+  const [{ writeFileDurably }, { keyIdOf, publicKeyPem }, { openSigning }, { fileVault }] = await Promise.all(
+    [
+      import('../../common/durable.js'),
+      import('../../bundles/signing-keys.js'),
+      import('../../system/signing.js'),
+      import('../../system/vault.js'),
+    ],
+  );
   if (pemPath !== undefined) {
     const privateKey = createPrivateKey(await readFile(resolve(cwd, pemPath)));
     if (privateKey.asymmetricKeyType !== 'ed25519')
@@ -136,10 +140,10 @@ async function signingKey(
     return { keyId: keyIdOf(publicKey), privateKey, publicKey, createdAt: new Date().toISOString() };
   }
   const dir = (await import('../../config.js')).dataDirOf(env, cwd);
-  const { current } = await loadOrCreateKeyring(dir);
+  const current = await (await openSigning(fileVault(dir), { now: Date.now })).current();
   const publicKeyFile = join(dir, 'signing-key.pem');
   const pem = publicKeyPem(current.publicKey);
   const existing = await readFile(publicKeyFile, 'utf8').catch(() => '');
-  if (existing !== pem) await writeAtomically(publicKeyFile, (fh) => writeAll(fh, Buffer.from(pem)));
+  if (existing !== pem) await writeFileDurably(publicKeyFile, pem, { component: 'pack' });
   return { ...current, publicKeyFile };
 }

@@ -1,18 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type BigIntStats, read as fsRead } from 'node:fs';
-import {
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rmdir,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { DurableFile, syncDirectory, writeFileDurably } from '../../common/durable.js';
 import { AgentpackError, ConflictError, NotFoundError } from '../../errors.js';
 import {
   blobKeyProblem,
@@ -38,11 +29,12 @@ export interface FsBlobStoreOptions {
 }
 
 /**
- * Names with '~' can never be keys (see validateBlobKey), so temp files and sidecars cannot
- * collide with an object and `list` can skip them by name alone.
+ * Names with '~' can never be keys (see validateBlobKey), so temp files (common/durable names
+ * them `.<name>.~tmp-<hex>`) and sidecars cannot collide with an object and `list` can skip
+ * them by name alone.
  */
-const TEMP_PREFIX = '~tmp-';
 const META_SUFFIX = '~meta';
+const durable = { component: 'fs blob store' } as const;
 
 /**
  * The sidecar describes one exact file version: it is trusted only while the data file still has
@@ -102,22 +94,13 @@ async function quietly(action: Promise<unknown>): Promise<void> {
   }
 }
 
-async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-async function writeDurable(file: string, bytes: Buffer): Promise<void> {
-  const fh = await open(file, 'wx');
-  try {
-    await writeAll(fh, bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+/**
+ * The sidecar is a cache checked against the inode, size and mtime it records, so it needs no
+ * fsync and a failure to write it is no failure of the put: a crash or a lost sidecar costs one
+ * re-hash on the next head, never a wrong digest.
+ */
+async function writeMeta(file: string, meta: Buffer): Promise<void> {
+  await writeFileDurably(`${file}${META_SUFFIX}`, meta, { ...durable, sync: false }).catch(() => undefined);
 }
 
 function metaFor(st: BigIntStats, info: { sha256: string; contentType?: string }): Buffer {
@@ -133,15 +116,6 @@ function infoOf(st: BigIntStats, meta: { sha256: string; contentType?: string })
     lastModified: new Date(Number(st.mtimeMs)),
     contentType: meta.contentType,
   };
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 const READ_CHUNK = 256 * 1024;
@@ -197,90 +171,74 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
    * Creates the directory and a temp file in it. A concurrent delete may prune a directory we
    * just created, so ENOENT on open means "create it again".
    */
-  async function openTemp(
-    dir: string,
-  ): Promise<{ fh: FileHandle; tmp: string; created: string | undefined }> {
+  async function openTemp(target: string): Promise<{ file: DurableFile; created: string | undefined }> {
     for (let attempt = 1; ; attempt++) {
-      const created = await mkdir(dir, { recursive: true });
-      const tmp = path.join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+      const created = await mkdir(path.dirname(target), { recursive: true });
       try {
-        return { fh: await open(tmp, 'wx'), tmp, created };
+        return { file: await DurableFile.open(target, durable), created };
       } catch (error) {
         if (errno(error) !== 'ENOENT' || attempt >= 3) throw error;
       }
     }
   }
 
-  /** Makes the temp file durable, then visible: fsync file, write sidecar, rename both, fsync dirs. */
+  /** Makes the temp file durable and visible, then records its digest beside it. */
   async function commit(
-    fh: FileHandle,
-    tmp: string,
-    target: string,
+    file: DurableFile,
     created: string | undefined,
     info: { sha256: string; contentType?: string },
   ): Promise<void> {
+    // Read through the handle before the rename: once the name is visible, a racing put may
+    // replace it, and the sidecar must describe this version.
     let st: BigIntStats;
     try {
-      await fh.sync();
-      st = await fh.stat({ bigint: true });
-    } finally {
-      await fh.close();
+      st = await file.handle.stat({ bigint: true });
+    } catch (error) {
+      await file.discard();
+      throw error;
     }
-    const metaTmp = `${tmp}${META_SUFFIX}`;
-    await writeDurable(metaTmp, metaFor(st, info));
-    try {
-      await rename(tmp, target);
-      await rename(metaTmp, `${target}${META_SUFFIX}`);
-    } finally {
-      await quietly(unlink(metaTmp));
-    }
-    const dir = path.dirname(target);
-    await syncDir(dir);
+    await file.commit();
+    await writeMeta(file.target, metaFor(st, info));
     if (created !== undefined) {
       // New directories are durable only once their parents are synced too.
       const top = path.dirname(created);
-      for (let d = dir; d !== top && d !== path.dirname(d); d = path.dirname(d))
-        await syncDir(path.dirname(d));
+      for (let d = path.dirname(file.target); d !== top && d !== path.dirname(d); d = path.dirname(d))
+        await syncDirectory(path.dirname(d));
     }
   }
 
   async function put(key: string, source: Readable | Buffer, opts: PutOptions = {}): Promise<PutResult> {
     validateBlobKey(key);
     const expected = validateSha256(opts.sha256);
-    const target = fileOf(key);
     let temp: Awaited<ReturnType<typeof openTemp>>;
     try {
-      temp = await openTemp(path.dirname(target));
+      temp = await openTemp(fileOf(key));
     } catch (error) {
       throw fsError('put', key, error);
     }
-    const { fh, tmp, created } = temp;
-    let closed = false;
+    const { file, created } = temp;
+    let sha256: string;
+    let size = 0;
     try {
       const hash = createHash('sha256');
-      let size = 0;
       // Errors from the source propagate as they are; only file-system errors are translated.
       for await (const chunk of bufferChunks(source)) {
         hash.update(chunk);
         size += chunk.length;
-        await writeAll(fh, chunk).catch((error: unknown) => {
+        await file.write(chunk).catch((error: unknown) => {
           throw fsError('put', key, error);
         });
       }
-      const sha256 = hash.digest('hex');
+      sha256 = hash.digest('hex');
       if (expected !== undefined && expected !== sha256) throw digestMismatch(key, expected, sha256);
-      closed = true;
-      await commit(fh, tmp, target, created, { sha256, contentType: opts.contentType }).catch(
-        (error: unknown) => {
-          throw fsError('put', key, error);
-        },
-      );
-      return { size, sha256 };
     } catch (error) {
-      if (!closed) await quietly(fh.close());
-      await quietly(unlink(tmp));
+      await file.discard();
       throw error;
     }
+    await commit(file, created, { sha256, contentType: opts.contentType }).catch((error: unknown) => {
+      throw fsError('put', key, error);
+    });
+    return { size, sha256 };
   }
 
   /** Opens the current version of `key`: the open handle pins it, as an overwrite renames a new file over the name. */
@@ -355,17 +313,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       const hash = createHash('sha256');
       for await (const chunk of fh.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
       const sha256 = hash.digest('hex');
-      const tmp = path.join(
-        path.dirname(file),
-        `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${META_SUFFIX}`,
-      );
-      try {
-        await writeDurable(tmp, metaFor(st, { sha256 }));
-        await rename(tmp, `${file}${META_SUFFIX}`);
-      } catch {
-        // Only a cache: the next head hashes again.
-        await quietly(unlink(tmp));
-      }
+      await writeMeta(file, metaFor(st, { sha256 }));
       return infoOf(st, { sha256 });
     } finally {
       await fh.close();
