@@ -171,6 +171,43 @@ describe('POST /agents/v1/handshake', () => {
   });
 });
 
+describe('GET /agents/v1/auth (gateway check)', () => {
+  it('answers 204 with X-Agentpack-Org-Id for valid agent credentials, on every method and sub-path a gateway uses', async () => {
+    for (const [method, url] of [
+      ['GET', '/agents/v1/auth'],
+      ['HEAD', '/agents/v1/auth'],
+      ['POST', '/agents/v1/auth'],
+      ['POST', '/agents/v1/auth/v1/traces'],
+    ] as const) {
+      const response = await t.app.inject({ method, url, headers: agentHeaders(t.acme) });
+      expect(response.statusCode, `${method} ${url}`).toBe(204);
+      expect(response.headers['x-agentpack-org-id']).toBe(t.acme.orgId);
+      expect(response.body).toBe('');
+    }
+  });
+
+  it("answers 401 for another organization's API key, personal credentials and no credentials", async () => {
+    for (const headers of [
+      { ...agentHeaders(t.acme), 'api-key': t.other.apiKey },
+      apiHeaders(t.admin, t.acme),
+      {},
+    ]) {
+      const response = await t.app.inject({ url: '/agents/v1/auth', headers });
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['x-agentpack-org-id']).toBeUndefined();
+      expect(response.json()).toEqual(AGENT_401);
+    }
+  });
+
+  it('keeps a rotated key working through its grace period, then answers 401', async () => {
+    const old = agentHeaders(t.acme);
+    await t.services.credentials.rotateKey(t.acme.orgId, 'api-key', 60, 'test');
+    expect((await t.app.inject({ url: '/agents/v1/auth', headers: old })).statusCode).toBe(204);
+    t.clock += 61_000;
+    expect((await t.app.inject({ url: '/agents/v1/auth', headers: old })).statusCode).toBe(401);
+  });
+});
+
 describe('failed authentications', () => {
   it('are audited with the organization whose API key was presented, with key ids only', async () => {
     await t.app.inject({
