@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type ArchiveLimits, limitsFromEnv } from './archive/limits.js';
+import { AgentpackError } from './common/errors.js';
 import { AGENT_AUTH_CACHE_SECONDS } from './credentials/auth-cache.js';
-import { AgentpackError } from './errors.js';
 
 /** Configuration the process cannot start with; the message names the variable, never a secret. */
 export class InvalidConfigError extends AgentpackError {

@@ -1,4 +1,4 @@
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../common/errors.js';
 import type { DirectoryEntries } from './directory.js';
 import {
   CENTRAL_HEADER_SIZE,

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
 import {
   CENTRAL_HEADER_SIZE,
   EOCD_SIZE,

@@ -1,6 +1,6 @@
 import { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 import type { BlobReader } from '../storage/blob/types.js';
 import type { BundlePart } from './ranges.js';
 

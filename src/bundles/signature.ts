@@ -2,7 +2,7 @@ import { createHash, KeyObject, sign, verify } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 import { KEY_ID_PATTERN, keyIdOf, type SigningKey } from './signing-keys.js';
 
 /**

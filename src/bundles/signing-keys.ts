@@ -8,7 +8,7 @@ import {
 } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentpackError, NotFoundError } from '../errors.js';
+import { AgentpackError, NotFoundError } from '../common/errors.js';
 
 /**
  * Ed25519 signing keys for bundle statements. A key id is derived from the public key

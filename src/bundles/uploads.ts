@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 
 export class PayloadTooLargeError extends AgentpackError {
   constructor(limit: number) {

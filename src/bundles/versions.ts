@@ -1,4 +1,4 @@
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 
 /** Version names come from users (URLs, CLI); checked before any key or path is built from them. */
 export const versionPattern = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/;

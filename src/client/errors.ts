@@ -1,5 +1,5 @@
 import { VerificationError } from '../bundles/signature.js';
-import { AgentpackError, UsageError } from '../errors.js';
+import { AgentpackError, UsageError } from '../common/errors.js';
 import { KeyFetchError } from './keys.js';
 
 /** The server could not be reached, stopped answering, or cut the transfer short. */

@@ -3,7 +3,7 @@ import { type ClientRequest, request as httpRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ArchiveError, UsageError } from '../errors.js';
+import { ArchiveError, UsageError } from '../common/errors.js';
 import type { Credentials } from './auth.js';
 import { HttpError, InterruptedError, NetworkError } from './errors.js';
 import { describeFailure, oneLine, parseErrorBody } from './http.js';

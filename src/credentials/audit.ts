@@ -1,4 +1,4 @@
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 import type { AuditRow, MetadataOps } from '../storage/metadata/types.js';
 import { isoTime } from './context.js';
 import type { AuditEntry, AuditPage, NewAuditEntry } from './types.js';

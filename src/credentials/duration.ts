@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
 import { echo } from './echo.js';
 
 /** The longest grace period an admin may choose. */

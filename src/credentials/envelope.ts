@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 import type { MasterKeyring } from './keyring.js';
 
 /** Whose secret a record holds: bound into the associated data, so a moved row fails to open. */

@@ -1,4 +1,4 @@
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 
 /** Configuration the process cannot start with (bad or missing master key, bad database URL). */
 export class ConfigError extends AgentpackError {

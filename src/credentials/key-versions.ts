@@ -1,4 +1,4 @@
-import { AgentpackError, UsageError } from '../errors.js';
+import { AgentpackError, UsageError } from '../common/errors.js';
 import type { KeyVersionRow, MetadataOps } from '../storage/metadata/types.js';
 import type { CredentialsContext } from './context.js';
 import { keyDigest } from './digest.js';

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
 import { echo } from './echo.js';
 
 /** Organization names, slugs, e-mail addresses and the agent user name: validated before use. */

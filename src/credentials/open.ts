@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../common/errors.js';
 import { metadataTargetFromEnv } from '../storage/config.js';
 import { openMetadataStore, SQLITE_FILE } from '../storage/metadata/open.js';
 import type { MetadataStore } from '../storage/metadata/types.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../common/errors.js';
 import type { MetadataOps, OrganizationRow } from '../storage/metadata/types.js';
 import { appendAudit } from './audit.js';
 import { type CredentialsContext, isoTime } from './context.js';

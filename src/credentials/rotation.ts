@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { MetadataOps } from '../storage/metadata/types.js';
 import { appendAudit } from './audit.js';
 import { type CredentialsContext, isoTime } from './context.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, UsageError } from '../errors.js';
+import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
 import type { MetadataOps, OrgRole, UserRow } from '../storage/metadata/types.js';
 import { appendAudit } from './audit.js';
 import type { CredentialsContext } from './context.js';

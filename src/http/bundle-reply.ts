@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseRange } from '../bundles/ranges.js';
 import type { Bundle, BundleService } from '../bundles/service.js';
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 
 export type BundleFormat = 'embedded' | 'zip';
 

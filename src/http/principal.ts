@@ -1,5 +1,5 @@
+import { AgentpackError } from '../common/errors.js';
 import type { KeyPair, OrgRole, User } from '../credentials/types.js';
-import { AgentpackError } from '../errors.js';
 import type { Session } from './sessions.js';
 
 /** Who made a request. Agents exist only on /agents/v1/*; sessions and API keys only on /api/*. */

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentpackError, NotFoundError } from '../errors.js';
+import { AgentpackError, NotFoundError } from '../common/errors.js';
 import { type KindManifest, KindManifestError, kindNamePattern, parseKindManifest } from './manifest.js';
 
 export type { ArchiveType, ConfigFormat, KindManifest } from './manifest.js';

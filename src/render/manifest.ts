@@ -1,4 +1,4 @@
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 
 /**
  * The kind manifest (`templates/<kind>/kind.json`) and its validation. Pure: the caller reads

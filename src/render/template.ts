@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 import type { Format } from './formats.js';
 import type { AgentKind } from './kinds.js';
 

@@ -1,4 +1,4 @@
-import { AgentpackError, UsageError } from '../errors.js';
+import { AgentpackError, UsageError } from '../common/errors.js';
 import type { KindManifest } from './manifest.js';
 
 /**

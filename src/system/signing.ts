@@ -8,7 +8,7 @@ import {
   type SigningKeyring,
   serializeKeyring,
 } from '../bundles/signing-keys.js';
-import { AgentpackError } from '../errors.js';
+import { AgentpackError } from '../common/errors.js';
 import type { SecretVault, VaultEntry } from './vault.js';
 
 /**

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AgentpackError } from '../common/errors.js';
 import { seal, unseal } from '../credentials/envelope.js';
 import type { MasterKeyring } from '../credentials/keyring.js';
-import { AgentpackError } from '../errors.js';
 import type { SecretRow, SystemStore } from '../storage/system/types.js';
 
 /**

@@ -25,7 +25,7 @@ import {
   serializeKeyring,
   toJwk,
 } from '../../src/bundles/signing-keys.js';
-import { NotFoundError } from '../../src/errors.js';
+import { NotFoundError } from '../../src/common/errors.js';
 
 const exec = promisify(execFile);
 

@@ -9,7 +9,7 @@ import { type DownloadRequest, downloadBundle } from '../../src/client/download.
 import { downloadExitCode, HttpError, InterruptedError, NetworkError } from '../../src/client/errors.js';
 import { KeyFetchError } from '../../src/client/keys.js';
 import { silentProgress } from '../../src/client/progress.js';
-import { UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/common/errors.js';
 import { type FakeBundle, FakeBundleServer } from '../helpers/fake-bundle-server.js';
 
 let server: FakeBundleServer;

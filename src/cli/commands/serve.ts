@@ -1,6 +1,6 @@
 import { type AddressInfo, createServer } from 'node:net';
+import { AgentpackError } from '../../common/errors.js';
 import { type AppConfig, InvalidConfigError, type loadConfig as loadConfigType } from '../../config.js';
-import { AgentpackError } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import type { Command } from '../io.js';
 import { print } from '../io.js';

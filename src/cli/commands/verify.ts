@@ -10,7 +10,7 @@ import {
   verifyBundle,
 } from '../../bundles/signature.js';
 import { loadPublicKeys } from '../../client/keys.js';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../../common/errors.js';
 import { type ParsedArgs, parseArgs, stringOption } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { print } from '../io.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { BundleLayer } from '../../bundles/layer.js';
-import { AgentpackError } from '../../errors.js';
+import { AgentpackError } from '../../common/errors.js';
 
 /** The catalog and bundle service, or a 503 when this app was built without them. */
 export function bundleLayer(app: FastifyInstance): BundleLayer {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { signLink } from '../../bundles/links.js';
 import type { Bundle } from '../../bundles/service.js';
-import { AgentpackError } from '../../errors.js';
+import { AgentpackError } from '../../common/errors.js';
 import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
 import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
 import { AUTHENTICATED_ERRORS, errorResponses } from '../schemas/common.js';

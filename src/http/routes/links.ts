@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { checkLink, type LinkClaims } from '../../bundles/links.js';
 import type { Bundle } from '../../bundles/service.js';
-import { AgentpackError } from '../../errors.js';
+import { AgentpackError } from '../../common/errors.js';
 import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
 import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
 import { errorResponses } from '../schemas/common.js';

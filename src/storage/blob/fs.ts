@@ -13,7 +13,7 @@ import {
 } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { AgentpackError, ConflictError, NotFoundError } from '../../errors.js';
+import { AgentpackError, ConflictError, NotFoundError } from '../../common/errors.js';
 import {
   blobKeyProblem,
   rangeNotSatisfiable,

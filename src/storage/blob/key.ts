@@ -1,4 +1,4 @@
-import { AgentpackError } from '../../errors.js';
+import { AgentpackError } from '../../common/errors.js';
 import type { ByteRange } from './types.js';
 
 export const MAX_BLOB_KEY_LENGTH = 512;

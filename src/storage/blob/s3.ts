@@ -17,7 +17,7 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { AgentpackError, NotFoundError } from '../../errors.js';
+import { AgentpackError, NotFoundError } from '../../common/errors.js';
 import { blobKeyProblem, validateBlobKey, validateBlobPrefix, validateRange } from './key.js';
 import {
   ByteQueue,

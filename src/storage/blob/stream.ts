@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { AgentpackError } from '../../errors.js';
+import { AgentpackError } from '../../common/errors.js';
 import { validateBlobKey, validateRange } from './key.js';
 import type { BlobStore, ConcatPart } from './types.js';
 

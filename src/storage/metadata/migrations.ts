@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
-import { AgentpackError } from '../../errors.js';
+import { AgentpackError } from '../../common/errors.js';
 import { catalogMigration } from './catalog-migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';

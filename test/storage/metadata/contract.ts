@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError } from '../../../src/errors.js';
+import { ConflictError } from '../../../src/common/errors.js';
 import { openMetadataStore } from '../../../src/storage/metadata/open.js';
 import type {
   KeyVersionRow,

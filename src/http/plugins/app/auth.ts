@@ -1,10 +1,10 @@
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { AgentpackError, NotFoundError } from '../../../common/errors.js';
 import { parseBasicPair, singleHeader } from '../../../credentials/basic-auth.js';
 import { parseKey } from '../../../credentials/key-format.js';
 import { isUuid, parseAgentUserName } from '../../../credentials/names.js';
-import { AgentpackError, NotFoundError } from '../../../errors.js';
 import { DEFAULT_FAILURE_LIMIT, type FailureLimit, FailureLimiter } from '../../failure-limiter.js';
 import {
   type AccessLevel,

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AgentpackError } from '../../../errors.js';
+import { AgentpackError } from '../../../common/errors.js';
 import { redactUrl } from '../../logging.js';
 
 const CODES: Readonly<Record<number, string>> = {

@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { AgentpackError } from '../../../errors.js';
+import { AgentpackError } from '../../../common/errors.js';
 
 /**
  * Request-rate limits per client address, opt-in per route (`config: { rateLimit: ... }`);
