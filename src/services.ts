@@ -4,7 +4,7 @@ import type { BundleLayer } from './bundles/layer.js';
 import type { AppConfig } from './config.js';
 import type { Credentials } from './credentials/credentials.js';
 import { unseal } from './credentials/envelope.js';
-import { loadKeyring, type MasterKeyring } from './credentials/keyring.js';
+import { loadMasterKeyring, type MasterKeyring } from './credentials/keyring.js';
 import { openCredentials } from './credentials/open.js';
 import type { Logger } from './credentials/types.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -90,7 +90,7 @@ export async function openServices(config: AppConfig, options: OpenServicesOptio
     cleanup.push(() => system.close());
     const blobs = await openBlobStore(config);
     cleanup.push(() => blobs.close());
-    const masterKeys = await loadKeyring({
+    const masterKeys = await loadMasterKeyring({
       env: config.env,
       ...('dataDir' in target ? { dataDir: target.dataDir } : {}),
     });

@@ -8,7 +8,7 @@ import {
 } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentpackError, NotFoundError } from '../common/errors.js';
+import { type AgentpackError, BadRequestError, NotFoundError } from '../common/errors.js';
 
 /**
  * Ed25519 signing keys for bundle statements. A key id is derived from the public key
@@ -320,7 +320,7 @@ function requireEd25519(key: KeyObject, what: string): void {
 }
 
 function keyError(message: string, cause?: unknown): AgentpackError {
-  return new AgentpackError('SIGNING_KEY_INVALID', message, 400, cause === undefined ? undefined : { cause });
+  return new BadRequestError('SIGNING_KEY_INVALID', message, cause === undefined ? undefined : { cause });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,8 +1,15 @@
+export { ConfigError } from '../common/errors.js';
 export { Credentials, type CredentialsOptions } from './credentials.js';
 export { MAX_GRACE_SECONDS, parseDuration } from './duration.js';
-export { ConfigError } from './errors.js';
-export { KEY_PATTERN, type KeyPurpose, keyIdOf, mintKey, type ParsedKey, parseKey } from './key-format.js';
-export { keyringFrom, loadKeyring, type MasterKeyring, masterKeyId } from './keyring.js';
+export {
+  KEY_PATTERN,
+  type KeyPurpose,
+  keyIdOfKeyText,
+  mintKey,
+  type ParsedKey,
+  parseKey,
+} from './key-format.js';
+export { keyringFrom, loadMasterKeyring, type MasterKeyring, masterKeyId } from './keyring.js';
 export { type OpenedCredentials, openCredentials } from './open.js';
 export type * from './types.js';
 export { KEY_WHICH } from './types.js';

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../common/errors.js';
 
 /**
  * The master keys that seal stored secrets. Records name the key that sealed them, so
@@ -39,7 +39,7 @@ export interface KeyringSource {
  * `AGENTPACK_MASTER_KEYS_OLD` (comma-separated, same encoding) lists keys still readable.
  * Without them, the embedded default reads `<dataDir>/master.key`, creating it (mode 0600).
  */
-export async function loadKeyring(source: KeyringSource): Promise<MasterKeyring> {
+export async function loadMasterKeyring(source: KeyringSource): Promise<MasterKeyring> {
   const older = parseKeyList(source.env.AGENTPACK_MASTER_KEYS_OLD, 'AGENTPACK_MASTER_KEYS_OLD');
   const fromEnv = source.env.AGENTPACK_MASTER_KEY;
   if (fromEnv !== undefined && fromEnv !== '') {

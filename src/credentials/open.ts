@@ -5,7 +5,7 @@ import { metadataTargetFromEnv } from '../storage/config.js';
 import { openMetadataStore, SQLITE_FILE } from '../storage/metadata/open.js';
 import type { MetadataStore } from '../storage/metadata/types.js';
 import { Credentials } from './credentials.js';
-import { loadKeyring } from './keyring.js';
+import { loadMasterKeyring } from './keyring.js';
 import type { Logger } from './types.js';
 
 export interface OpenedCredentials {
@@ -28,7 +28,7 @@ export async function openCredentials(options: {
 }): Promise<OpenedCredentials> {
   const target = metadataTargetFromEnv(options.env, options.cwd);
   const dataDir = 'dataDir' in target ? target.dataDir : undefined;
-  const keyring = await loadKeyring({ env: options.env, dataDir });
+  const keyring = await loadMasterKeyring({ env: options.env, dataDir });
   const store = await openMetadataStore(target);
   try {
     const credentials = new Credentials({

@@ -4,7 +4,7 @@ import { extraSettingsName } from './manifest.js';
 import { compiledTemplate, contextObject } from './template.js';
 import { type SortedValues, sortValues } from './values.js';
 
-export { parseSetOptions, settingNamePattern } from './values.js';
+export { parseSetOptions } from './values.js';
 
 /**
  * Renders a kind's config file from flat dotted values (`api.url`, `proxy.host`, `log.level`).

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentpackError } from '../common/errors.js';
+import { InternalError } from '../common/errors.js';
 import { seal, unseal } from '../credentials/envelope.js';
 import type { MasterKeyring } from '../credentials/keyring.js';
 import type { SecretRow, SystemStore } from '../storage/system/types.js';
@@ -31,7 +31,7 @@ const NAME = /^[a-z0-9][a-z0-9.-]{0,63}$/;
 
 function checkName(name: string): string {
   if (!NAME.test(name))
-    throw new AgentpackError('SECRET_NAME_INVALID', `invalid system secret name '${name}'`, 500);
+    throw new InternalError('SECRET_NAME_INVALID', `invalid system secret name '${name}'`);
   return name;
 }
 
@@ -78,8 +78,7 @@ export function fileVault(dir: string): SecretVault {
         await unlink(temp).catch(() => undefined);
       }
       const stored = await read(name);
-      if (stored === undefined)
-        throw new AgentpackError('SECRET_LOST', `system secret ${name} vanished`, 500);
+      if (stored === undefined) throw new InternalError('SECRET_LOST', `system secret ${name} vanished`);
       return stored;
     },
     async replace(name, text, expected) {
@@ -143,8 +142,7 @@ export function storeVault(store: SystemStore, keyring: MasterKeyring, now: () =
       if (existing !== undefined) return existing;
       await store.insertSecretIfAbsent(sealed(checkName(name), text, 1));
       const stored = await read(name);
-      if (stored === undefined)
-        throw new AgentpackError('SECRET_LOST', `system secret ${name} vanished`, 500);
+      if (stored === undefined) throw new InternalError('SECRET_LOST', `system secret ${name} vanished`);
       return stored;
     },
   };

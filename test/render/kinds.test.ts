@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/common/errors.js';
-import { defaultTemplatesDir, listKinds, loadKind, targetPathProblem } from '../../src/render/kinds.js';
+import { targetPathProblem } from '../../src/common/validate.js';
+import { defaultTemplatesDir, listKinds, loadKind } from '../../src/render/kinds.js';
 import { manifestFor, writeKind } from './temp-kinds.js';
 
 let dir: string;

@@ -1,7 +1,7 @@
 import { NotFoundError, UsageError } from '../../common/errors.js';
+import { echo } from '../../common/validate.js';
 import type { Credentials } from '../../credentials/credentials.js';
 import { parseDuration } from '../../credentials/duration.js';
-import { echo } from '../../credentials/echo.js';
 import { checkWhich } from '../../credentials/key-versions.js';
 import { cliActor, withCredentials } from '../../credentials/open.js';
 import type { EndGraceResult, KeyWhich, OrgKeys, RotationResult } from '../../credentials/types.js';

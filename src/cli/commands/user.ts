@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { NotFoundError, UsageError } from '../../common/errors.js';
-import { echo } from '../../credentials/echo.js';
+import { echo } from '../../common/validate.js';
 import { normalizeEmail } from '../../credentials/names.js';
 import { cliActor, withCredentials } from '../../credentials/open.js';
 import { checkPassword } from '../../credentials/password.js';

@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
-import { AgentpackError } from '../../common/errors.js';
+import { InternalError } from '../../common/errors.js';
 
 /**
  * This module's own migration history (table `agentpack_system_migration`), separate from the
@@ -46,7 +46,7 @@ export async function migrateSystemTables(db: Kysely<unknown>): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new AgentpackError('MIGRATION_FAILED', `database migration ${failed} failed`, 500, {
+    throw new InternalError('MIGRATION_FAILED', `database migration ${failed} failed`, {
       cause: error,
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/credentials/errors.js';
+import { ConfigError } from '../../../src/common/errors.js';
 import { openMetadataStore } from '../../../src/storage/metadata/open.js';
 import { describeUrl } from '../../../src/storage/metadata/postgres.js';
 import { metadataStoreContract } from './contract.js';
