@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { ConflictError } from './common/errors.js';
 import type { Organization } from './credentials/types.js';
-import { ConflictError } from './errors.js';
 import type { Services } from './services.js';
 
 export const DEMO_ORG = { name: 'Demo', slug: 'demo' } as const;

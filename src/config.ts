@@ -1,17 +1,9 @@
 import { resolve } from 'node:path';
 import { type ArchiveLimits, limitsFromEnv } from './archive/limits.js';
+import { invalidConfiguration } from './common/errors.js';
 import { AGENT_AUTH_CACHE_SECONDS } from './credentials/auth-cache.js';
 import { type MasterKeySettings, parseMasterKeys } from './credentials/keyring.js';
-import { AgentpackError } from './errors.js';
 import type { StoreTarget } from './storage/db/types.js';
-
-/** Configuration the process cannot start with; the message names the variable, never a secret. */
-export class InvalidConfigError extends AgentpackError {
-  constructor(message: string) {
-    super('CONFIG_INVALID', `invalid configuration: ${message}`, 400);
-    this.name = 'InvalidConfigError';
-  }
-}
 
 export interface S3Config {
   readonly bucket: string;
@@ -70,22 +62,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
   const publicUrl = parsePublicUrl(explicitUrl ?? derivedPublicUrl(host, port));
   const databaseUrl = nonEmpty(env.DATABASE_URL);
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new InvalidConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    throw invalidConfiguration('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
   const masterKeys = masterKeysOf(env);
   if (databaseUrl !== undefined && masterKeys.current === undefined) {
-    throw new InvalidConfigError(
+    throw invalidConfiguration(
       'AGENTPACK_MASTER_KEY is required when DATABASE_URL is set (base64 of 32 bytes)',
     );
   }
   const logLevel = (nonEmpty(env.AGENTPACK_LOG_LEVEL) ?? 'info') as AppConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel))
-    throw new InvalidConfigError(`AGENTPACK_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+    throw invalidConfiguration(`AGENTPACK_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   let limits: ArchiveLimits;
   try {
     limits = limitsFromEnv(env);
   } catch (error) {
-    throw new InvalidConfigError((error as Error).message);
+    throw invalidConfiguration((error as Error).message);
   }
   const s3 = s3Config(env);
   return {
@@ -144,7 +136,7 @@ function masterKeysOf(env: NodeJS.ProcessEnv): MasterKeySettings {
   try {
     return parseMasterKeys(env);
   } catch (error) {
-    throw new InvalidConfigError((error as Error).message);
+    throw invalidConfiguration((error as Error).message);
   }
 }
 
@@ -153,15 +145,15 @@ function s3Config(env: NodeJS.ProcessEnv): S3Config | undefined {
   const endpoint = nonEmpty(env.AGENTPACK_S3_ENDPOINT);
   if (bucket === undefined) {
     if (endpoint !== undefined)
-      throw new InvalidConfigError('AGENTPACK_S3_ENDPOINT is set but AGENTPACK_S3_BUCKET is not');
+      throw invalidConfiguration('AGENTPACK_S3_ENDPOINT is set but AGENTPACK_S3_BUCKET is not');
     return undefined;
   }
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
-    throw new InvalidConfigError(`AGENTPACK_S3_BUCKET '${bucket.slice(0, 64)}' is not a valid bucket name`);
+    throw invalidConfiguration(`AGENTPACK_S3_BUCKET '${bucket.slice(0, 64)}' is not a valid bucket name`);
   if (endpoint !== undefined) parseUrl(endpoint, 'AGENTPACK_S3_ENDPOINT');
   const prefix = nonEmpty(env.AGENTPACK_S3_PREFIX) ?? '';
   if (prefix !== '' && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/.test(prefix)) {
-    throw new InvalidConfigError('AGENTPACK_S3_PREFIX may hold letters, digits, ".", "_", "-" and "/" only');
+    throw invalidConfiguration('AGENTPACK_S3_PREFIX may hold letters, digits, ".", "_", "-" and "/" only');
   }
   const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
   const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
@@ -189,16 +181,14 @@ function adminEmail(env: NodeJS.ProcessEnv): string {
   if (raw === undefined) return DEFAULT_ADMIN_EMAIL;
   const email = raw.toLowerCase();
   if (email.length > 254 || !/^[^\s@:,;<>"()[\]\\]+@[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(email))
-    throw new InvalidConfigError(
-      `AGENTPACK_ADMIN_EMAIL must be an e-mail address, got '${raw.slice(0, 80)}'`,
-    );
+    throw invalidConfiguration(`AGENTPACK_ADMIN_EMAIL must be an e-mail address, got '${raw.slice(0, 80)}'`);
   return email;
 }
 
 function parsePublicUrl(text: string): string {
   const url = parseUrl(text, 'AGENTPACK_PUBLIC_URL');
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw new InvalidConfigError('AGENTPACK_PUBLIC_URL must not carry credentials, a query or a fragment');
+    throw invalidConfiguration('AGENTPACK_PUBLIC_URL must not carry credentials, a query or a fragment');
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -208,10 +198,10 @@ function parseUrl(text: string, name: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new InvalidConfigError(`${name} must be an absolute http(s) URL, got '${text.slice(0, 80)}'`);
+    throw invalidConfiguration(`${name} must be an absolute http(s) URL, got '${text.slice(0, 80)}'`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new InvalidConfigError(`${name} must use http or https, got '${url.protocol}'`);
+    throw invalidConfiguration(`${name} must use http or https, got '${url.protocol}'`);
   return url;
 }
 
@@ -220,9 +210,7 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidConfigError(
-      `${name} must be an integer from ${min} to ${max}, got '${raw.slice(0, 40)}'`,
-    );
+    throw invalidConfiguration(`${name} must be an integer from ${min} to ${max}, got '${raw.slice(0, 40)}'`);
   }
   return value;
 }
@@ -232,7 +220,7 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   if (raw === undefined) return false;
   if (/^(1|true|yes)$/i.test(raw)) return true;
   if (/^(0|false|no)$/i.test(raw)) return false;
-  throw new InvalidConfigError(`${name} must be true or false, got '${raw.slice(0, 40)}'`);
+  throw invalidConfiguration(`${name} must be true or false, got '${raw.slice(0, 40)}'`);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

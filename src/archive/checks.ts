@@ -1,4 +1,5 @@
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../common/errors.js';
+import { entryNameProblem } from '../common/validate.js';
 import type { DirectoryEntries } from './directory.js';
 import {
   CENTRAL_HEADER_SIZE,
@@ -11,7 +12,7 @@ import {
 } from './format.js';
 import { type ArchiveLimits, ratioExemptBytes } from './limits.js';
 import { checkedNameHash, NameIndex, SUSPECT_NAME } from './name-index.js';
-import { displayName, entryNameProblem } from './names.js';
+import { displayName } from './names.js';
 
 const UNIX_HOST = 3;
 const S_IFMT = 0o170000;

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../common/errors.js';
 import { METHOD_DEFLATED } from './format.js';
 import { displayName } from './names.js';
 import type { EntrySpan } from './scan.js';

@@ -1,4 +1,4 @@
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../common/errors.js';
 import {
   CENTRAL_HEADER_SIZE,
   FLAG_UTF8,

@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../common/errors.js';
 import { checkNames, checkRecords } from './checks.js';
 import type { DirectoryEntries } from './directory.js';
 import { CENTRAL_HEADER_SIZE, METHOD_DEFLATED, u16 } from './format.js';

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
 
 /**
  * Limits a base archive must stay within. Declared sizes are checked against them up front

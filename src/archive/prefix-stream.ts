@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../common/errors.js';
 import { keepLayout } from './keep-layout.js';
 
 /**

@@ -1,5 +1,5 @@
 import { crc32, inflateRawSync } from 'node:zlib';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../common/errors.js';
 import type { CentralRecord, DirectoryEntries } from './directory.js';
 import {
   CENTRAL_HEADER_SIZE,

@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
+import { entryNameProblem } from '../common/validate.js';
 import {
   CENTRAL_HEADER_SIZE,
   EOCD_SIZE,
@@ -18,7 +19,6 @@ import {
   ZIP64_EXTRA_ID,
   ZIP64_LOCATOR_SIZE,
 } from './format.js';
-import { entryNameProblem } from './names.js';
 import type { ArchiveStructure } from './structure.js';
 
 /** What the splice needs to know about a base: its directory and where it starts. */

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../common/errors.js';
 import { type CentralRecord, DirectoryEntries } from './directory.js';
 import {
   CENTRAL_HEADER_SIZE,

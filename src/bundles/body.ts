@@ -1,6 +1,6 @@
 import { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { AgentpackError } from '../errors.js';
+import { type AgentpackError, InternalError } from '../common/errors.js';
 import type { BlobReader } from '../storage/blob/types.js';
 import type { BundlePart } from './ranges.js';
 
@@ -204,9 +204,8 @@ function asError(error: unknown): Error {
 }
 
 function truncated(part: BasePart, position: number): AgentpackError {
-  return new AgentpackError(
+  return new InternalError(
     'BASE_TRUNCATED',
     `expected the stored base to hold bytes ${part.start}-${part.end}, got only up to ${position - 1}`,
-    500,
   );
 }

@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ArchiveLimits } from '../archive/limits.js';
 import { prepareBase } from '../archive/prepared.js';
-import { ArchiveError, ConflictError, NotFoundError } from '../errors.js';
+import { ArchiveError, ConflictError, NotFoundError } from '../common/errors.js';
 import { type AgentKind, type ConfigFormat, listKinds, loadKind } from '../render/kinds.js';
 import type { BlobStore } from '../storage/blob/types.js';
 import type { AgentVersionRow, CatalogOps } from '../storage/db/types.js';

@@ -3,8 +3,9 @@ import { Readable } from 'node:stream';
 import type { PreparedBase } from '../archive/prepared.js';
 import { spliceBundle } from '../archive/prepared.js';
 import { buildTail } from '../archive/splice.js';
+import { BadRequestError, GoneError, InternalError, NotFoundError } from '../common/errors.js';
+import { KEY_PURPOSES } from '../common/validate.js';
 import type { Credentials } from '../credentials/credentials.js';
-import { AgentpackError, NotFoundError } from '../errors.js';
 import type { AgentKind } from '../render/kinds.js';
 import { renderConfig } from '../render/render.js';
 import type { BlobStore } from '../storage/blob/types.js';
@@ -64,7 +65,6 @@ export interface Bundle {
   readonly built?: boolean;
 }
 
-const WHICH = ['api-key', 'agent-service-key'] as const;
 const TAIL_CACHE_BYTES = 64 * 1024 * 1024;
 const RESERVED_SETTINGS = /^api\./;
 
@@ -146,10 +146,9 @@ export class BundleService {
     const reader = await blobs.openReader(bundle.base.blobKey);
     if (reader.size < prefixLength) {
       await reader.close();
-      throw new AgentpackError(
+      throw new InternalError(
         'BASE_TRUNCATED',
         `expected the stored base of ${bundle.base.kind} ${bundle.base.version} to hold at least ${prefixLength} bytes, found ${reader.size}`,
-        500,
       );
     }
     return new BundleBody(reader, parts);
@@ -310,7 +309,9 @@ export class BundleService {
     const { row, kind, base } = bundle;
     const versions = JSON.parse(row.keyVersions) as Record<string, number>;
     const [apiKey, serviceKey] = await Promise.all(
-      WHICH.map((which) => this.deps.credentials.keyForVersion(row.orgId, which, versions[which] ?? -1)),
+      KEY_PURPOSES.map((which) =>
+        this.deps.credentials.keyForVersion(row.orgId, which, versions[which] ?? -1),
+      ),
     );
     const org = await this.deps.credentials.getOrganization(row.orgId);
     if (
@@ -332,10 +333,9 @@ export class BundleService {
     const prepared: PreparedBase = await this.deps.bases.get(base);
     const spliced = spliceBundle(prepared, { path: kind.target, data: config });
     if (spliced.sha256 !== row.sha256) {
-      throw new AgentpackError(
+      throw new InternalError(
         'BUNDLE_MISMATCH',
         `bundle ${row.id.slice(0, 12)} rebuilt to a different digest`,
-        500,
       );
     }
     return { config, tail: spliced.tail.bytes };
@@ -410,14 +410,7 @@ function templateDigest(kind: AgentKind): string {
 /** Whether every key version a bundle embeds is among `valid` (`<which>:<version>` entries). */
 function embedsOnly(row: BundleRow, valid: Set<string>): boolean {
   const versions = JSON.parse(row.keyVersions) as Record<string, number>;
-  return WHICH.every((which) => valid.has(`${which}:${versions[which]}`));
-}
-
-export class GoneError extends AgentpackError {
-  constructor(message: string) {
-    super('GONE', message, 410);
-    this.name = 'GoneError';
-  }
+  return KEY_PURPOSES.every((which) => valid.has(`${which}:${versions[which]}`));
 }
 
 /** Settings come from people: `api.*` is reserved (the service fills it), values are strings. */
@@ -425,13 +418,12 @@ function checkSettings(settings: Readonly<Record<string, string>>): Record<strin
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(settings)) {
     if (RESERVED_SETTINGS.test(name))
-      throw new AgentpackError(
+      throw new BadRequestError(
         'SETTING_RESERVED',
         `setting ${JSON.stringify(name)} is filled by agentpack and cannot be set`,
-        400,
       );
     if (typeof value !== 'string')
-      throw new AgentpackError('SETTING_INVALID', `setting ${JSON.stringify(name)} must be a string`, 400);
+      throw new BadRequestError('SETTING_INVALID', `setting ${JSON.stringify(name)} must be a string`);
     if (value !== '') out[name] = value;
   }
   return out;

@@ -2,7 +2,7 @@ import { createHash, KeyObject, sign, verify } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { AgentpackError } from '../errors.js';
+import { BadRequestError, type CodeFor, InternalError, UnprocessableError } from '../common/errors.js';
 import { KEY_ID_PATTERN, keyIdOf, type SigningKey } from './signing-keys.js';
 
 /**
@@ -39,9 +39,9 @@ export interface BundleVerification extends StatementFields {
 }
 
 /** A bundle, statement or signature that does not check out (CLI exit 1). */
-export class VerificationError extends AgentpackError {
-  constructor(code: string, message: string) {
-    super(code, message, 422);
+export class VerificationError extends UnprocessableError {
+  constructor(code: CodeFor<422>, message: string) {
+    super(code, message);
     this.name = 'VerificationError';
   }
 }
@@ -63,7 +63,7 @@ const COMMENT_FIELDS = [
 
 export function buildStatement(fields: StatementFields): Buffer {
   const problem = statementFieldsProblem(fields);
-  if (problem !== undefined) throw new AgentpackError('STATEMENT_FIELD_INVALID', problem, 400);
+  if (problem !== undefined) throw new BadRequestError('STATEMENT_FIELD_INVALID', problem);
   const lines = [`${fields.sha256Hex}  ${fields.fileName}`];
   for (const [name, value] of COMMENT_FIELDS) lines.push(`# ${name}: ${value(fields)}`);
   return Buffer.from(lines.map((line) => `${line}\n`).join(''), 'utf8');
@@ -115,20 +115,20 @@ export function parseStatement(statement: Buffer): StatementFields {
 /** `2026-11-26T14:00:00Z`: UTC, whole seconds. */
 export function formatIssuedAt(date: Date): string {
   if (Number.isNaN(date.getTime()))
-    throw new AgentpackError('STATEMENT_FIELD_INVALID', 'issued-at: invalid date');
+    throw new BadRequestError('STATEMENT_FIELD_INVALID', 'issued-at: invalid date');
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function signStatement(statement: Buffer, key: SigningKey | KeyObject): Buffer {
   const privateKey = key instanceof KeyObject ? key : key.privateKey;
   if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519')
-    throw new AgentpackError('SIGNING_KEY_INVALID', 'expected an Ed25519 private key to sign with', 500);
+    throw new InternalError('SIGNING_KEY_INVALID', 'expected an Ed25519 private key to sign with');
   return sign(null, statement, privateKey);
 }
 
 export function verifyStatement(statement: Buffer, signature: Buffer, publicKey: KeyObject): boolean {
   if (publicKey.asymmetricKeyType !== 'ed25519')
-    throw new AgentpackError(
+    throw new BadRequestError(
       'SIGNING_KEY_INVALID',
       `expected an Ed25519 key, found ${publicKey.asymmetricKeyType}`,
     );

@@ -5,7 +5,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { AgentpackError } from '../errors.js';
+import { type AgentpackError, BadRequestError } from '../common/errors.js';
 
 /**
  * Ed25519 signing keys for bundle statements. A key id is derived from the public key
@@ -225,7 +225,7 @@ function requireEd25519(key: KeyObject, what: string): void {
 }
 
 function keyError(message: string, cause?: unknown): AgentpackError {
-  return new AgentpackError('SIGNING_KEY_INVALID', message, 400, cause === undefined ? undefined : { cause });
+  return new BadRequestError('SIGNING_KEY_INVALID', message, cause === undefined ? undefined : { cause });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

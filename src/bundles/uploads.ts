@@ -3,13 +3,10 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
-import { AgentpackError } from '../errors.js';
+import { BadRequestError, PayloadTooLargeError } from '../common/errors.js';
 
-export class PayloadTooLargeError extends AgentpackError {
-  constructor(limit: number) {
-    super('PAYLOAD_TOO_LARGE', `upload is larger than the limit of ${limit} bytes`, 413);
-    this.name = 'PayloadTooLargeError';
-  }
+export function uploadTooLarge(limit: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`upload is larger than the limit of ${limit} bytes`);
 }
 
 /**
@@ -31,7 +28,7 @@ export async function spoolUpload(
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       size += chunk.length;
-      if (size > maxBytes) return done(new PayloadTooLargeError(maxBytes));
+      if (size > maxBytes) return done(uploadTooLarge(maxBytes));
       hash.update(chunk);
       done(null, chunk);
     },
@@ -49,8 +46,7 @@ export async function spoolUpload(
         ended = true;
       });
       source.once('close', () => {
-        if (!ended)
-          fail(new AgentpackError('UPLOAD_ABORTED', 'the upload was interrupted before it ended', 400));
+        if (!ended) fail(new BadRequestError('UPLOAD_ABORTED', 'the upload was interrupted before it ended'));
       });
       source.once('error', fail);
       counter.once('error', fail);

@@ -1,16 +1,10 @@
-import { AgentpackError } from '../errors.js';
+import { BadRequestError } from '../common/errors.js';
+import { versionProblem } from '../common/validate.js';
 
 /** Version names come from users (URLs, CLI); checked before any key or path is built from them. */
-export const versionPattern = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/;
-
 export function checkVersionName(version: string): string {
-  if (!versionPattern.test(version) || version === 'latest') {
-    throw new AgentpackError(
-      'VERSION_INVALID',
-      `version must be 1-64 letters, digits, '.', '_', '+' or '-' (and not 'latest'), got ${JSON.stringify(version.slice(0, 70))}`,
-      400,
-    );
-  }
+  const problem = versionProblem(version);
+  if (problem !== null) throw new BadRequestError('VERSION_INVALID', problem);
   return version;
 }
 

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
 
 export interface ParsedArgs {
   readonly positionals: string[];

@@ -1,4 +1,4 @@
-import { isAgentpackError } from '../errors.js';
+import { isAgentpackError } from '../common/errors.js';
 import type { CliIo, Command } from './io.js';
 import { print } from './io.js';
 

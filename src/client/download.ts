@@ -332,13 +332,18 @@ async function linkedCompanions(session: Session, url: URL): Promise<CompanionUr
   return companions;
 }
 
-async function fetchSmall(session: Session, url: URL, limit: number, what: string): Promise<Buffer> {
+async function fetchSmall(
+  session: Session,
+  url: URL,
+  limit: number,
+  what: 'statement' | 'signature',
+): Promise<Buffer> {
   const exchange = await send(session, url);
   if (exchange.response.status !== 200) throw await httpError(exchange, session);
   const body = await readSmallBody(exchange, limit, `reading the ${what}`);
   if (body === undefined)
     throw new VerificationError(
-      `${what.toUpperCase()}_INVALID`,
+      what === 'signature' ? 'SIGNATURE_INVALID' : 'STATEMENT_INVALID',
       `${displayUrl(url)}: expected a ${what} of at most ${limit} bytes, found more`,
     );
   return body;

@@ -1,30 +1,36 @@
 import { VerificationError } from '../bundles/signature.js';
-import { AgentpackError, UsageError } from '../errors.js';
+import {
+  BadGatewayError,
+  CanceledError,
+  type CodeFor,
+  type RelayedCode,
+  UsageError,
+} from '../common/errors.js';
 import { KeyFetchError } from './keys.js';
 
 /** The server could not be reached, stopped answering, or cut the transfer short. */
-export class NetworkError extends AgentpackError {
+export class NetworkError extends BadGatewayError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('NETWORK', message, 502, options);
+    super('NETWORK', message, options);
     this.name = 'NetworkError';
   }
 }
 
 /** The server answered with an error status; `code` is its JSON `error` code when it gave one. */
-export class HttpError extends AgentpackError {
+export class HttpError extends BadGatewayError {
   readonly httpStatus: number;
 
-  constructor(code: string, message: string, httpStatus: number) {
-    super(code, message, 502);
+  constructor(code: CodeFor<502> | RelayedCode, message: string, httpStatus: number) {
+    super(code, message);
     this.name = 'HttpError';
     this.httpStatus = httpStatus;
   }
 }
 
 /** The user pressed Ctrl-C (or the caller aborted). */
-export class InterruptedError extends AgentpackError {
+export class InterruptedError extends CanceledError {
   constructor() {
-    super('INTERRUPTED', 'interrupted', 499);
+    super('interrupted');
     this.name = 'InterruptedError';
   }
 }

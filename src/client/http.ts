@@ -1,3 +1,4 @@
+import { relayed } from '../common/errors.js';
 import { scrub } from './auth.js';
 import { HttpError, InterruptedError, NetworkError } from './errors.js';
 import { displayUrl, signedLinkToken } from './urls.js';
@@ -128,7 +129,7 @@ export async function httpError(exchange: Exchange, session: Session): Promise<H
   const said = [code, message === undefined ? undefined : `${message}`].filter(Boolean).join(': ');
   const hint = hintFor(status, url, session, response.headers.get('retry-after'));
   const text = `${displayUrl(url)}: HTTP ${status}${said === '' ? '' : ` ${oneLine(said, session.secrets)}`}${hint === undefined ? '' : ` (${hint})`}`;
-  return new HttpError(code ?? `HTTP_${status}`, text, status);
+  return new HttpError(relayed(code ?? `HTTP_${status}`), text, status);
 }
 
 function hintFor(status: number, url: URL, session: Session, retryAfter: string | null): string | undefined {

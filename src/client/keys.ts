@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { publicKeyFromJwk, publicKeyFromPem, publicKeysFromJwks } from '../bundles/signing-keys.js';
-import { AgentpackError, UsageError } from '../errors.js';
+import { AgentpackError, UsageError } from '../common/errors.js';
 import { displayUrl, isHttpUrl } from './urls.js';
 
 /**

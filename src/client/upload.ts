@@ -3,7 +3,7 @@ import { type ClientRequest, request as httpRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ArchiveError, UsageError } from '../errors.js';
+import { ArchiveError, relayed, UsageError } from '../common/errors.js';
 import type { Credentials } from './auth.js';
 import { HttpError, InterruptedError, NetworkError } from './errors.js';
 import { describeFailure, oneLine, parseErrorBody } from './http.js';
@@ -190,7 +190,7 @@ function answerError(status: number, body: Buffer, url: URL, upload: UploadReque
             ? 'a server error; retry later'
             : undefined;
   return new HttpError(
-    code ?? `HTTP_${status}`,
+    relayed(code ?? `HTTP_${status}`),
     `${displayUrl(url)}: HTTP ${status}${said === '' ? '' : ` ${said}`}${hint === undefined ? '' : ` (${hint})`}`,
     status,
   );

@@ -1,4 +1,4 @@
-import { AgentpackError } from '../errors.js';
+import { InternalError } from '../common/errors.js';
 import type { AuditRow, StoreOps } from '../storage/db/types.js';
 import { isoTime } from './context.js';
 import type { AuditEntry, AuditPage, NewAuditEntry } from './types.js';
@@ -11,18 +11,10 @@ export async function appendAudit(ops: StoreOps, at: number, entry: NewAuditEntr
   const detail = entry.detail == null ? null : JSON.stringify(entry.detail);
   const fields = [entry.actor, entry.action, entry.keyId ?? '', detail ?? ''];
   if (fields.some((field) => ANY_KEY.test(field))) {
-    throw new AgentpackError(
-      'AUDIT_SECRET',
-      `audit entry ${entry.action} must not hold a key, only key ids`,
-      500,
-    );
+    throw new InternalError('AUDIT_SECRET', `audit entry ${entry.action} must not hold a key, only key ids`);
   }
   if (entry.action.length === 0 || entry.action.length > 100 || entry.actor.length > 300) {
-    throw new AgentpackError(
-      'AUDIT_INVALID',
-      'audit action must have 1 to 100 characters, actor at most 300',
-      500,
-    );
+    throw new InternalError('AUDIT_INVALID', 'audit action must have 1 to 100 characters, actor at most 300');
   }
   return ops.appendAudit({
     at,

@@ -1,5 +1,5 @@
-import { UsageError } from '../errors.js';
-import { echo } from './echo.js';
+import { UsageError } from '../common/errors.js';
+import { echo } from '../common/validate.js';
 
 /** The longest grace period an admin may choose. */
 export const MAX_GRACE_SECONDS = 30 * 24 * 3600;

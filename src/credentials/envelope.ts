@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { AgentpackError } from '../errors.js';
+import { type AgentpackError, InternalError } from '../common/errors.js';
 import type { MasterKeyring } from './keyring.js';
 
 /** Whose secret a record holds: bound into the associated data, so a moved row fails to open. */
@@ -62,20 +62,18 @@ function associatedData(masterKeyId: string, context: SealContext): Buffer {
 function masterKey(keyring: MasterKeyring, id: string): Buffer {
   const key = keyring.key(id);
   if (key === undefined) {
-    throw new AgentpackError(
+    throw new InternalError(
       'MASTER_KEY_MISSING',
       `a record is sealed under master key ${id}, which is not configured (add it to AGENTPACK_MASTER_KEYS_OLD)`,
-      500,
     );
   }
   return key;
 }
 
 function unsealError(context: SealContext, why: string, cause?: unknown): AgentpackError {
-  return new AgentpackError(
+  return new InternalError(
     'SECRET_UNREADABLE',
     `cannot decrypt the ${context.purpose} version ${context.version} of ${context.ownerId}: ${why}`,
-    500,
     { cause },
   );
 }

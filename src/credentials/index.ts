@@ -1,7 +1,14 @@
+export { ConfigError } from '../common/errors.js';
 export { Credentials, type CredentialsOptions } from './credentials.js';
 export { MAX_GRACE_SECONDS, parseDuration } from './duration.js';
-export { ConfigError } from './errors.js';
-export { KEY_PATTERN, type KeyPurpose, keyIdOf, mintKey, type ParsedKey, parseKey } from './key-format.js';
+export {
+  KEY_PATTERN,
+  type KeyPurpose,
+  keyIdOfKeyText,
+  mintKey,
+  type ParsedKey,
+  parseKey,
+} from './key-format.js';
 export {
   keyringFrom,
   loadMasterKeyring,

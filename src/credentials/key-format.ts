@@ -57,7 +57,7 @@ export function parseKey(text: string): ParsedKey | null {
 }
 
 /** The key id of a key text, or null; checks the shape only, so it may be used on any input. */
-export function keyIdOf(text: string): string | null {
+export function keyIdOfKeyText(text: string): string | null {
   return parseKey(text)?.keyId ?? null;
 }
 

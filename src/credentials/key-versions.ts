@@ -1,11 +1,11 @@
-import { AgentpackError, UsageError } from '../errors.js';
+import { InternalError, UsageError } from '../common/errors.js';
+import { keyPurposeProblem } from '../common/validate.js';
 import type { KeyVersionRow, StoreOps } from '../storage/db/types.js';
 import type { CredentialsContext } from './context.js';
 import { keyDigest } from './digest.js';
-import { echo } from './echo.js';
 import { seal, unseal } from './envelope.js';
 import { type KeyPurpose, mintKey, type ParsedKey } from './key-format.js';
-import { KEY_WHICH, type KeyWhich } from './types.js';
+import type { KeyWhich } from './types.js';
 
 /** A freshly minted key and the row that stores it (digest + sealed copy, never plaintext). */
 export interface MintedVersion {
@@ -55,14 +55,13 @@ export async function currentVersion(
 }> {
   const [current, ...older] = await ops.listKeyVersions(ownerId, purpose);
   if (current === undefined) {
-    throw new AgentpackError('KEY_MISSING', `${ownerId} has no ${purpose}`, 500);
+    throw new InternalError('KEY_MISSING', `${ownerId} has no ${purpose}`);
   }
   return { current, older };
 }
 
 export function checkWhich(which: string): KeyWhich {
-  if (!(KEY_WHICH as readonly string[]).includes(which)) {
-    throw new UsageError(`expected ${KEY_WHICH.join(' or ')}; found '${echo(which)}'`);
-  }
+  const problem = keyPurposeProblem(which);
+  if (problem !== null) throw new UsageError(problem);
   return which as KeyWhich;
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileDurably } from '../common/durable.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../common/errors.js';
 
 /**
  * The master keys that seal stored secrets. Records name the key that sealed them, so

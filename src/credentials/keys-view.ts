@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../common/errors.js';
 import { appendAudit } from './audit.js';
 import type { CredentialsContext } from './context.js';
 import { isoTime } from './context.js';

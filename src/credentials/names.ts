@@ -1,21 +1,16 @@
-import { UsageError } from '../errors.js';
-import { echo } from './echo.js';
+import { UsageError } from '../common/errors.js';
+import { echo, isOrgId, printableTextProblem } from '../common/validate.js';
 
 /** Organization names, slugs, e-mail addresses and the agent user name: validated before use. */
 
 export const SLUG_MAX_LENGTH = 48;
 const SLUG = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const EMAIL = /^[^\s@:,;<>"()[\]\\]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
 
 export function checkOrganizationName(name: string): string {
   const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 100) {
-    throw new UsageError(`an organization name must have 1 to 100 characters; found ${trimmed.length}`);
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(trimmed))
-    throw new UsageError('an organization name must not hold control characters');
+  const problem = printableTextProblem(trimmed, 'an organization name');
+  if (problem !== null) throw new UsageError(problem);
   return trimmed;
 }
 
@@ -48,10 +43,6 @@ export function normalizeEmail(email: string): string {
   return normalized;
 }
 
-export function isUuid(text: string): boolean {
-  return UUID.test(text);
-}
-
 /** The user name the agent presents: `agent_<orgId>@<orgSlug>`. */
 export function agentUserName(orgId: string, slug: string): string {
   return `agent_${orgId}@${slug}`;
@@ -59,6 +50,6 @@ export function agentUserName(orgId: string, slug: string): string {
 
 export function parseAgentUserName(userName: string): { orgId: string; slug: string } | null {
   const match = /^agent_([0-9a-f-]{36})@([a-z0-9-]{1,48})$/.exec(userName);
-  if (match === null || !isUuid(match[1] as string)) return null;
+  if (match === null || !isOrgId(match[1] as string)) return null;
   return { orgId: match[1] as string, slug: match[2] as string };
 }

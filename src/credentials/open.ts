@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NotFoundError } from '../common/errors.js';
 import type { AppConfig } from '../config.js';
-import { NotFoundError } from '../errors.js';
 import { openStore, SQLITE_FILE } from '../storage/db/open.js';
 import type { Store } from '../storage/db/types.js';
 import { Credentials } from './credentials.js';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../common/errors.js';
+import { echo, isOrgId } from '../common/validate.js';
 import type { OrganizationRow, StoreOps } from '../storage/db/types.js';
 import { appendAudit } from './audit.js';
 import { type CredentialsContext, isoTime } from './context.js';
-import { echo } from './echo.js';
 import { mintVersion } from './key-versions.js';
-import { agentUserName, checkOrganizationName, checkSlug, isUuid, slugFromName } from './names.js';
+import { agentUserName, checkOrganizationName, checkSlug, slugFromName } from './names.js';
 import type { Actor, CreatedOrganization, Organization } from './types.js';
 
 /** Creates the organization with version 1 of both keys, in one transaction. */
@@ -55,7 +55,7 @@ export function organizationSlug(name: string, chosen?: string): string {
 
 /** By id (UUID) or by slug. */
 export async function findOrganization(ops: StoreOps, ref: string): Promise<OrganizationRow | undefined> {
-  return isUuid(ref) ? ops.findOrganizationById(ref) : ops.findOrganizationBySlug(ref);
+  return isOrgId(ref) ? ops.findOrganizationById(ref) : ops.findOrganizationBySlug(ref);
 }
 
 export async function requireOrganization(ops: StoreOps, ref: string): Promise<OrganizationRow> {

@@ -1,5 +1,5 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
 
 /** scrypt parameters; stored with each hash so they can be raised without breaking old ones. */
 export interface ScryptParams {

@@ -1,7 +1,7 @@
+import { ConfigError } from '../common/errors.js';
 import { appendAudit } from './audit.js';
 import type { CredentialsContext } from './context.js';
 import { seal, unseal } from './envelope.js';
-import { ConfigError } from './errors.js';
 import type { Actor, RewrapResult } from './types.js';
 
 /**

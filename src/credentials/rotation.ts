@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { StoreOps } from '../storage/db/types.js';
 import { appendAudit } from './audit.js';
 import { type CredentialsContext, isoTime } from './context.js';

@@ -1,10 +1,11 @@
+import { KEY_PURPOSES, type KeyPurposeName } from '../common/validate.js';
 import type { OrgRole } from '../storage/db/types.js';
 
 export type { OrgRole };
 
 /** The two organization keys an admin can rotate (the names used in URLs and on the CLI). */
-export type KeyWhich = 'api-key' | 'agent-service-key';
-export const KEY_WHICH: readonly KeyWhich[] = ['api-key', 'agent-service-key'];
+export type KeyWhich = KeyPurposeName;
+export const KEY_WHICH: readonly KeyWhich[] = KEY_PURPOSES;
 
 /**
  * Who did something, as shown in the audit log: a short display string such as

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, UsageError } from '../errors.js';
+import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
+import { echo } from '../common/validate.js';
 import type { OrgRole, StoreOps, UserRow } from '../storage/db/types.js';
 import { appendAudit } from './audit.js';
 import type { CredentialsContext } from './context.js';
-import { echo } from './echo.js';
 import { mintVersion } from './key-versions.js';
 import { normalizeEmail } from './names.js';
 import { checkPassword, hashPassword, verifyPasswordHash } from './password.js';

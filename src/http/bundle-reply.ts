@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseRange } from '../bundles/ranges.js';
 import type { Bundle, BundleService } from '../bundles/service.js';
-import { AgentpackError } from '../errors.js';
+import { BadRequestError, RangeNotSatisfiableError } from '../common/errors.js';
 
 export type BundleFormat = 'embedded' | 'zip';
 
@@ -45,14 +45,10 @@ export async function replyWithBundle(
   const ifRange = request.headers['if-range'];
   const rangeHeader = ifRange === undefined || ifRange === etag ? request.headers.range : undefined;
   const range = parseRange(rangeHeader, row.size);
-  if (range.kind === 'malformed') throw new AgentpackError('BAD_RANGE', range.reason, 400);
+  if (range.kind === 'malformed') throw new BadRequestError('BAD_RANGE', range.reason);
   if (range.kind === 'unsatisfiable') {
     reply.header('Content-Range', `bytes */${row.size}`);
-    throw new AgentpackError(
-      'RANGE_NOT_SATISFIABLE',
-      `Range '${rangeHeader}' lies outside the bundle's ${row.size} bytes`,
-      416,
-    );
+    throw new RangeNotSatisfiableError(`Range '${rangeHeader}' lies outside the bundle's ${row.size} bytes`);
   }
   const slice = range.kind === 'range' ? range.range : { start: 0, end: row.size - 1 };
   if (range.kind === 'range')

@@ -1,9 +1,9 @@
-import type { KeyPair, OrgRole, User } from '../credentials/types.js';
-import { AgentpackError } from '../errors.js';
+import { type AgentpackError, ForbiddenError, UnauthenticatedError } from '../common/errors.js';
+import type { AgentPrincipal, OrgRole, User } from '../credentials/types.js';
 import type { Session } from './sessions.js';
 
 /** Who made a request. Agents exist only on /agents/v1/*; sessions and API keys only on /api/*. */
-export type Principal = SessionPrincipal | ApiPrincipal | AgentPrincipal;
+export type Principal = SessionPrincipal | ApiPrincipal | AgentRequestPrincipal;
 
 export interface SessionPrincipal {
   readonly type: 'session';
@@ -21,13 +21,9 @@ export interface ApiPrincipal {
   readonly keyIds: { readonly apiKey: string; readonly serviceKey: string };
 }
 
-export interface AgentPrincipal {
+/** An agent, as credentials authenticated it, tagged for the union above. */
+export interface AgentRequestPrincipal extends AgentPrincipal {
   readonly type: 'agent';
-  readonly orgId: string;
-  readonly orgSlug: string;
-  readonly userName: string;
-  readonly versions: KeyPair<number>;
-  readonly keyIds: KeyPair<string>;
 }
 
 /** What a guard grants: the organization and the caller's effective role in it. */
@@ -47,11 +43,11 @@ export function actorOf(principal: Principal): string {
 }
 
 export function unauthenticated(message: string): AgentpackError {
-  return new AgentpackError('UNAUTHENTICATED', message, 401);
+  return new UnauthenticatedError(message);
 }
 
 export function forbidden(message: string): AgentpackError {
-  return new AgentpackError('FORBIDDEN', message, 403);
+  return new ForbiddenError(message);
 }
 
 export const AGENT_AUTH_MESSAGE =

@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentpackError, NotFoundError } from '../errors.js';
-import { type KindManifest, KindManifestError, kindNamePattern, parseKindManifest } from './manifest.js';
+import { BadRequestError, NotFoundError } from '../common/errors.js';
+import { kindPattern, kindProblem } from '../common/validate.js';
+import { type KindManifest, KindManifestError, parseKindManifest } from './manifest.js';
 
 export type { ArchiveType, ConfigFormat, KindManifest } from './manifest.js';
-export { kindNamePattern, targetPathProblem } from './manifest.js';
 
 /** A validated kind, with its template's source loaded: everything needed to render and inject. */
 export interface AgentKind extends KindManifest {
@@ -43,7 +43,7 @@ export async function loadKind(kind: string, templatesDir: string = defaultTempl
 export async function listKinds(templatesDir: string = defaultTemplatesDir): Promise<AgentKind[]> {
   const entries = await readdir(templatesDir, { withFileTypes: true });
   const names = entries
-    .filter((entry) => entry.isDirectory() && kindNamePattern.test(entry.name))
+    .filter((entry) => entry.isDirectory() && kindPattern.test(entry.name))
     .map((entry) => entry.name)
     .sort();
   const kinds: AgentKind[] = [];
@@ -56,13 +56,8 @@ export async function listKinds(templatesDir: string = defaultTemplatesDir): Pro
 
 /** Kind names come from users (CLI, URLs); they are checked before any path is built from them. */
 export function checkKindName(kind: unknown): asserts kind is string {
-  if (typeof kind !== 'string' || !kindNamePattern.test(kind)) {
-    const found = typeof kind === 'string' ? JSON.stringify(kind.slice(0, 40)) : typeof kind;
-    throw new AgentpackError(
-      'KIND_NAME_INVALID',
-      `agent kind must be 1 to 32 characters: a lower-case letter, then lower-case letters, digits or "-"; found ${found}`,
-    );
-  }
+  const problem = kindProblem(kind);
+  if (problem !== null) throw new BadRequestError('KIND_NAME_INVALID', problem);
 }
 
 async function readKind(kind: string, templatesDir: string): Promise<AgentKind> {
@@ -93,7 +88,7 @@ async function readOrNotFound(file: string, kind: string, templatesDir: string):
 async function knownNames(templatesDir: string): Promise<string[]> {
   const entries = await readdir(templatesDir, { withFileTypes: true }).catch(() => []);
   return entries
-    .filter((entry) => entry.isDirectory() && kindNamePattern.test(entry.name))
+    .filter((entry) => entry.isDirectory() && kindPattern.test(entry.name))
     .map((e) => e.name)
     .sort();
 }

@@ -1,4 +1,5 @@
-import { AgentpackError } from '../errors.js';
+import { InternalError } from '../common/errors.js';
+import { targetPathProblem } from '../common/validate.js';
 
 /**
  * The kind manifest (`templates/<kind>/kind.json`) and its validation. Pure: the caller reads
@@ -22,9 +23,6 @@ export interface KindManifest {
   readonly variables: { readonly required: readonly string[]; readonly optional: readonly string[] };
 }
 
-/** Shared with the CLI and HTTP layers: a kind name passes this before any path is built. */
-export const kindNamePattern = /^[a-z][a-z0-9-]{0,31}$/;
-
 /**
  * Declared variable names become Handlebars paths (`api.url` is `api` then `url`), so each
  * segment must be a plain identifier.
@@ -38,10 +36,10 @@ export const extraSettingsName = 'extra';
 const manifestFields = ['kind', 'description', 'archive', 'target', 'format', 'template', 'variables'];
 const variablesFields = ['required', 'optional'];
 
-export class KindManifestError extends AgentpackError {
+export class KindManifestError extends InternalError {
   constructor(message: string) {
     // A shipped manifest that does not hold up is the operator's problem, not the caller's.
-    super('KIND_MANIFEST_INVALID', message, 500);
+    super('KIND_MANIFEST_INVALID', message);
     this.name = 'KindManifestError';
   }
 }
@@ -72,24 +70,6 @@ export function parseKindManifest(json: unknown, file: string, folder: string): 
     template,
     variables: parseVariables(object.variables, fail),
   };
-}
-
-/**
- * Why a target path cannot be used inside an archive, or null when it can. The path is written
- * into every bundle, so it gets the same rules a hostile archive's entry names get.
- */
-export function targetPathProblem(target: string): string | null {
-  if (target.length === 0 || target.length > 255) return 'must be 1 to 255 characters long';
-  if (target.includes('\\')) return 'must not contain a backslash';
-  if (target.startsWith('/')) return 'must be relative (no leading "/")';
-  if (/^[A-Za-z]:/.test(target)) return 'must be relative (no drive letter)';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (/[\u0000-\u001f\u007f]/.test(target)) return 'must not contain control characters';
-  if (target.endsWith('/')) return 'must name a file, not a folder';
-  const segments = target.split('/');
-  if (segments.includes('..')) return 'must not contain a ".." segment';
-  if (segments.includes('.') || segments.includes('')) return 'must not contain "." or empty segments';
-  return null;
 }
 
 type Fail = (message: string) => never;

@@ -1,4 +1,4 @@
-import { AgentpackError } from '../errors.js';
+import { BadRequestError, InternalError } from '../common/errors.js';
 import { UnwritableValue } from './escape.js';
 import { type Format, formats } from './formats.js';
 import type { AgentKind } from './kinds.js';
@@ -6,7 +6,7 @@ import { extraSettingsName } from './manifest.js';
 import { compiledTemplate, contextObject } from './template.js';
 import { type SortedValues, sortValues } from './values.js';
 
-export { parseSetOptions, settingNamePattern } from './values.js';
+export { parseSetOptions } from './values.js';
 
 /**
  * Renders a kind's config file from flat dotted values (`api.url`, `proxy.host`, `log.level`).
@@ -29,10 +29,9 @@ function checkJson(kind: AgentKind, text: string): void {
   try {
     JSON.parse(text);
   } catch (error) {
-    throw new AgentpackError(
+    throw new InternalError(
       'KIND_TEMPLATE_INVALID',
       `kind ${kind.kind}: ${kind.template} does not render to valid JSON (${(error as Error).message})`,
-      500,
     );
   }
 }
@@ -43,7 +42,7 @@ function escaped(name: string, write: () => Handlebars.SafeString): Handlebars.S
     return write();
   } catch (error) {
     if (!(error instanceof UnwritableValue)) throw error;
-    throw new AgentpackError('CONFIG_VALUE_INVALID', `${name}: ${error.message}`);
+    throw new BadRequestError('CONFIG_VALUE_INVALID', `${name}: ${error.message}`);
   }
 }
 

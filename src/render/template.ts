@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { AgentpackError } from '../errors.js';
+import { type AgentpackError, BadRequestError, InternalError } from '../common/errors.js';
 import type { Format } from './formats.js';
 import type { AgentKind } from './kinds.js';
 
@@ -161,22 +161,21 @@ function renderOrExplain(
     const column = (error as { column?: unknown }).column;
     const missing = paths.find((at) => at.line === line && at.column === column);
     if (missing !== undefined) {
-      throw new AgentpackError(
+      throw new BadRequestError(
         'TEMPLATE_VARIABLE_MISSING',
         `${where} line ${missing.line} uses {{${missing.path}}}, which has no value`,
       );
     }
     if (error instanceof GroupPrinted) {
-      throw new AgentpackError(
+      throw new InternalError(
         'TEMPLATE_FAILED',
         `${where} prints ${error.label} where a single value belongs`,
-        500,
       );
     }
     // Optional groups are absent when none of their variables is set; only a template that
     // reaches into one without {{#with}} or {{#if}} gets here.
     const message = `${where} cannot be rendered: ${(error as Error).message}`;
-    throw new AgentpackError('TEMPLATE_FAILED', message, 500, { cause: error });
+    throw new InternalError('TEMPLATE_FAILED', message, { cause: error });
   }
 }
 
@@ -241,5 +240,5 @@ function hasHash(node: { hash?: hbs.AST.Hash }): boolean {
 }
 
 function templateInvalid(message: string): AgentpackError {
-  return new AgentpackError('KIND_TEMPLATE_INVALID', message, 500);
+  return new InternalError('KIND_TEMPLATE_INVALID', message);
 }

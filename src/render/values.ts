@@ -1,4 +1,5 @@
-import { AgentpackError, UsageError } from '../errors.js';
+import { type AgentpackError, BadRequestError, UsageError } from '../common/errors.js';
+import { settingNamePattern } from '../common/validate.js';
 import type { KindManifest } from './manifest.js';
 
 /**
@@ -8,7 +9,6 @@ import type { KindManifest } from './manifest.js';
  */
 
 /** What may go into a config file as an extra setting's name. */
-export const settingNamePattern = /^[A-Za-z0-9_.-]{1,128}$/;
 
 export interface SortedValues {
   /** The kind's declared variables that have a value. */
@@ -70,7 +70,7 @@ function checkRequired(manifest: KindManifest, declared: ReadonlyMap<string, str
   const missing = manifest.variables.required.filter((name) => !declared.has(name));
   if (missing.length === 0) return;
   const what = missing.length === 1 ? `variable ${missing[0]} has` : `variables ${missing.join(', ')} have`;
-  throw new AgentpackError('TEMPLATE_VARIABLE_MISSING', `kind ${manifest.kind}: required ${what} no value`);
+  throw new BadRequestError('TEMPLATE_VARIABLE_MISSING', `kind ${manifest.kind}: required ${what} no value`);
 }
 
 /**
@@ -108,5 +108,5 @@ function typeName(value: unknown): string {
 }
 
 function invalid(message: string): AgentpackError {
-  return new AgentpackError('CONFIG_VALUE_INVALID', message);
+  return new BadRequestError('CONFIG_VALUE_INVALID', message);
 }

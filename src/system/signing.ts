@@ -8,7 +8,7 @@ import {
   type SigningKeyring,
   serializeKeyring,
 } from '../bundles/signing-keys.js';
-import { AgentpackError } from '../errors.js';
+import { InternalError, UnavailableError } from '../common/errors.js';
 import type { SecretVault, VaultEntry } from './vault.js';
 
 /**
@@ -76,10 +76,9 @@ export async function openSigning(
           return next;
         }
       }
-      throw new AgentpackError(
+      throw new UnavailableError(
         'SIGNING_ROTATE_CONFLICT',
         'signing key rotation kept racing another writer',
-        503,
       );
     },
   };
@@ -90,10 +89,9 @@ export async function openLinkKey(vault: SecretVault): Promise<Buffer> {
   const entry = await vault.createIfAbsent(LINK_KEY_SECRET, `${randomBytes(32).toString('base64')}\n`);
   const key = Buffer.from(entry.text.trim(), 'base64');
   if (key.length !== 32) {
-    throw new AgentpackError(
+    throw new InternalError(
       'LINK_KEY_INVALID',
       `the link key in the ${vault.where} must be base64 of 32 bytes; found ${key.length} bytes`,
-      500,
     );
   }
   return key;

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileDurably } from '../common/durable.js';
+import { InternalError } from '../common/errors.js';
 import { seal, unseal } from '../credentials/envelope.js';
 import type { MasterKeyring } from '../credentials/keyring.js';
-import { AgentpackError } from '../errors.js';
 import type { SecretRow, Store } from '../storage/db/types.js';
 
 /**
@@ -34,7 +34,7 @@ const NAME = /^[a-z0-9][a-z0-9.-]{0,63}$/;
 
 function checkName(name: string): string {
   if (!NAME.test(name))
-    throw new AgentpackError('SECRET_NAME_INVALID', `invalid system secret name '${name}'`, 500);
+    throw new InternalError('SECRET_NAME_INVALID', `invalid system secret name '${name}'`);
   return name;
 }
 
@@ -71,8 +71,7 @@ export function fileVault(dir: string): SecretVault {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const stored = await read(name);
-      if (stored === undefined)
-        throw new AgentpackError('SECRET_LOST', `system secret ${name} vanished`, 500);
+      if (stored === undefined) throw new InternalError('SECRET_LOST', `system secret ${name} vanished`);
       return stored;
     },
     async replace(name, text, expected) {
@@ -132,8 +131,7 @@ export function storeVault(store: Store, keyring: MasterKeyring, now: () => numb
       if (existing !== undefined) return existing;
       await store.insertSecretIfAbsent(sealed(checkName(name), text, 1));
       const stored = await read(name);
-      if (stored === undefined)
-        throw new AgentpackError('SECRET_LOST', `system secret ${name} vanished`, 500);
+      if (stored === undefined) throw new InternalError('SECRET_LOST', `system secret ${name} vanished`);
       return stored;
     },
   };

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { browserPatternsModule } from '../common/validate.js';
 
 /** One file under src/ui/static, held in memory (they are small) with its digest. */
 export interface Asset {
@@ -20,6 +21,9 @@ export interface Assets {
   /** Its URL with the version: `/static/js/keys.js?v=0123abcd`. */
   url(name: string): string;
 }
+
+/** Served from memory, generated from common/validate.ts. */
+export const GENERATED_PATTERNS = 'js/patterns.js';
 
 const TYPES: Readonly<Record<string, string>> = {
   '.css': 'text/css; charset=utf-8',
@@ -51,15 +55,22 @@ export function staticDir(): string {
  */
 export async function loadAssets(dir: string = staticDir()): Promise<Assets> {
   const table = new Map<string, Asset>();
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    const type = TYPES[extname(entry.name)];
-    if (!entry.isFile() || type === undefined) continue;
-    const path = join(entry.parentPath, entry.name);
-    const body = await readFile(path);
+  const add = (name: string, body: Buffer) => {
+    const type = TYPES[extname(name)];
+    if (type === undefined) return;
     const digest = createHash('sha256').update(body).digest('hex');
-    const name = relative(dir, path).split(sep).join('/');
     table.set(name, { body, type, etag: `"${digest}"`, version: digest.slice(0, 12) });
+  };
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    add(relative(dir, path).split(sep).join('/'), await readFile(path));
   }
+  // The browser checks names with the server's own patterns: this module is written from
+  // common/validate.ts rather than kept as a copy on disk.
+  if (table.has(GENERATED_PATTERNS))
+    throw new Error(`ui: ${GENERATED_PATTERNS} is generated; remove the file`);
+  add(GENERATED_PATTERNS, Buffer.from(browserPatternsModule()));
   return {
     get: (name) => table.get(name),
     url(name) {

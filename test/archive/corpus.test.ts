@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBundle } from '../../src/archive/bundle.js';
 import { inspectArchive } from '../../src/archive/inspect.js';
-import { ArchiveError } from '../../src/errors.js';
+import { ArchiveError } from '../../src/common/errors.js';
 import { runTool } from '../helpers/java.js';
 import { readDirectory } from './support.js';
 

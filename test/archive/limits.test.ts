@@ -12,7 +12,7 @@ import { constants, crc32, createDeflateRaw } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectArchive } from '../../src/archive/inspect.js';
 import { type ArchiveLimits, defaultLimits, limitsFromEnv } from '../../src/archive/limits.js';
-import { ArchiveError, UsageError } from '../../src/errors.js';
+import { ArchiveError, UsageError } from '../../src/common/errors.js';
 import { buildZip, type EntrySpec } from '../helpers/zip-writer.mjs';
 import { fixtureJar, MiB, peakRss, rssGrowth } from './support.js';
 

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectArchive } from '../../src/archive/inspect.js';
 import { checkedNameHash, NON_ASCII_NAME, SUSPECT_NAME } from '../../src/archive/name-index.js';
-import { entryNameProblem } from '../../src/archive/names.js';
-import { ArchiveError } from '../../src/errors.js';
+import { ArchiveError } from '../../src/common/errors.js';
+import { entryNameProblem } from '../../src/common/validate.js';
 import { buildZip, FLAG_UTF8 } from '../helpers/zip-writer.mjs';
 
 let dir: string;

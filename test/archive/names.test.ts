@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { displayName, entryNameProblem } from '../../src/archive/names.js';
+import { displayName } from '../../src/archive/names.js';
+import { entryNameProblem } from '../../src/common/validate.js';
 
 const problem = (name: string | Buffer) =>
   entryNameProblem(Buffer.isBuffer(name) ? name : Buffer.from(name, 'utf8'));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectArchive } from '../../src/archive/inspect.js';
-import { ArchiveError } from '../../src/errors.js';
+import { ArchiveError } from '../../src/common/errors.js';
 import { runTool } from '../helpers/java.js';
 import { buildZip, crc32, type EntrySpec, layoutZip } from '../helpers/zip-writer.mjs';
 import { fixtureJar, MiB } from './support.js';

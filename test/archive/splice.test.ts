@@ -15,7 +15,7 @@ import { writeBundle } from '../../src/archive/bundle.js';
 import { inspectArchive } from '../../src/archive/inspect.js';
 import { prepareBase, spliceBundle } from '../../src/archive/prepared.js';
 import { buildTail } from '../../src/archive/splice.js';
-import { ArchiveError, UsageError } from '../../src/errors.js';
+import { ArchiveError, UsageError } from '../../src/common/errors.js';
 import { SECRET_PARTS } from '../fixtures/keys.js';
 import { requireJava, runJavaAgent, runTool, signJar, verifyJar } from '../helpers/java.js';
 import { buildZip, type EntrySpec, FLAG_UTF8 } from '../helpers/zip-writer.mjs';

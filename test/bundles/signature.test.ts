@@ -16,7 +16,7 @@ import {
   verifyStatement,
 } from '../../src/bundles/signature.js';
 import { generateSigningKey, publicKeyPem, type SigningKey } from '../../src/bundles/signing-keys.js';
-import { AgentpackError } from '../../src/errors.js';
+import { AgentpackError } from '../../src/common/errors.js';
 
 const exec = promisify(execFile);
 

@@ -9,7 +9,7 @@ import { type DownloadRequest, downloadBundle } from '../../src/client/download.
 import { downloadExitCode, HttpError, InterruptedError, NetworkError } from '../../src/client/errors.js';
 import { KeyFetchError } from '../../src/client/keys.js';
 import { silentProgress } from '../../src/client/progress.js';
-import { UsageError } from '../../src/errors.js';
+import { relayed, UsageError } from '../../src/common/errors.js';
 import { type FakeBundle, FakeBundleServer } from '../helpers/fake-bundle-server.js';
 
 let server: FakeBundleServer;
@@ -114,7 +114,7 @@ describe('downloadExitCode', () => {
     expect(downloadExitCode(new VerificationError('DIGEST_MISMATCH', 'x'))).toBe(1);
     expect(downloadExitCode(new UsageError('x'))).toBe(2);
     expect(downloadExitCode(new NetworkError('x'))).toBe(3);
-    expect(downloadExitCode(new HttpError('UNAUTHORIZED', 'x', 401))).toBe(3);
+    expect(downloadExitCode(new HttpError(relayed('UNAUTHORIZED'), 'x', 401))).toBe(3);
     expect(downloadExitCode(new KeyFetchError('x'))).toBe(3);
     expect(downloadExitCode(new InterruptedError())).toBe(130);
     expect(downloadExitCode(new Error('x'))).toBeUndefined();

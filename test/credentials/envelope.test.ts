@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { AgentpackError } from '../../src/common/errors.js';
 import { seal, unseal } from '../../src/credentials/envelope.js';
 import { keyringFrom } from '../../src/credentials/keyring.js';
-import { AgentpackError } from '../../src/errors.js';
 
 const context = { ownerId: 'org-a', purpose: 'api-key', version: 3 };
 const secret = 'apo_AAAAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBCCCCCC';

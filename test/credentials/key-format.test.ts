@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { BASE62, crc32Base62 } from '../../src/credentials/base62.js';
-import { KEY_LENGTH, KEY_PATTERN, keyIdOf, mintKey, parseKey } from '../../src/credentials/key-format.js';
+import {
+  KEY_LENGTH,
+  KEY_PATTERN,
+  keyIdOfKeyText,
+  mintKey,
+  parseKey,
+} from '../../src/credentials/key-format.js';
 
 describe('mintKey', () => {
   it('writes <prefix>_<publicId>_<secret><checksum> with the prefix of each purpose', () => {
@@ -68,7 +74,7 @@ describe('parseKey', () => {
     ['a huge text', 'apo_'.repeat(10_000)],
   ])('returns null for %s', (_name, text) => {
     expect(parseKey(text)).toBeNull();
-    expect(keyIdOf(text)).toBeNull();
+    expect(keyIdOfKeyText(text)).toBeNull();
   });
 
   it('rejects a key whose prefix was changed, since the checksum covers it', () => {

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/credentials/errors.js';
+import { ConfigError } from '../../src/common/errors.js';
 import {
   keyringFrom,
   loadMasterKeyring,
@@ -26,7 +26,7 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('loadKeyring', () => {
+describe('loadMasterKeyring', () => {
   it('generates <dataDir>/master.key with mode 0600 on first start and reuses it', async () => {
     const first = await loadKeyring({ env: {}, dataDir });
     const info = await stat(join(dataDir, 'master.key'));

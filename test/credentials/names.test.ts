@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/common/errors.js';
 import {
   agentUserName,
   checkOrganizationName,
@@ -7,7 +8,6 @@ import {
   parseAgentUserName,
   slugFromName,
 } from '../../src/credentials/names.js';
-import { UsageError } from '../../src/errors.js';
 
 describe('slugs', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError, UsageError } from '../../src/errors.js';
+import { ConflictError, NotFoundError, UsageError } from '../../src/common/errors.js';
 import { createHarness, type Harness, storeKinds } from './harness.js';
 
 describe.each(storeKinds)('organizations (%s)', (kind) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/common/errors.js';
 import { hashPassword, verifyPasswordHash } from '../../src/credentials/password.js';
-import { UsageError } from '../../src/errors.js';
 
 const fast = { N: 1024, r: 8, p: 1 };
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError, UsageError } from '../../src/common/errors.js';
 import type { CreatedOrganization } from '../../src/credentials/types.js';
-import { ConflictError, NotFoundError, UsageError } from '../../src/errors.js';
 import type { Store, StoreOps } from '../../src/storage/db/types.js';
 import { agentHeaders, createHarness, type Harness, storeKinds } from './harness.js';
 

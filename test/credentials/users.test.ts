@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError, UsageError } from '../../src/common/errors.js';
 import type { CreatedOrganization, NewUser } from '../../src/credentials/types.js';
-import { ConflictError, NotFoundError, UsageError } from '../../src/errors.js';
 import { createHarness, type Harness, storeKinds } from './harness.js';
 
 describe.each(storeKinds)('users (%s)', (kind) => {

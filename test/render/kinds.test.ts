@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotFoundError } from '../../src/errors.js';
-import { defaultTemplatesDir, listKinds, loadKind, targetPathProblem } from '../../src/render/kinds.js';
+import { NotFoundError } from '../../src/common/errors.js';
+import { targetPathProblem } from '../../src/common/validate.js';
+import { defaultTemplatesDir, listKinds, loadKind } from '../../src/render/kinds.js';
 import { manifestFor, writeKind } from './temp-kinds.js';
 
 let dir: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/common/errors.js';
 import { parseSetOptions } from '../../src/render/render.js';
 
 describe('parseSetOptions', () => {

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
-import { ArchiveError, UsageError } from '../../errors.js';
+import { ArchiveError, UsageError } from '../../common/errors.js';
 import { type ParsedArgs, parseArgs, requireOption, stringOption } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { print } from '../io.js';

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../../common/errors.js';
 import { parseArgs, stringOption } from '../args.js';
 import type { Command } from '../io.js';
 import { print } from '../io.js';

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { formatIssuedAt } from '../../bundles/signature.js';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../../common/errors.js';
 import { parseArgs, stringOption } from '../args.js';
 import type { Command } from '../io.js';
 import { print } from '../io.js';

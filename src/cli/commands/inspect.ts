@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import type { ArchiveSummary } from '../../archive/inspect.js';
 import { inspectArchive } from '../../archive/inspect.js';
-import { ArchiveError, UsageError } from '../../errors.js';
+import { ArchiveError, UsageError } from '../../common/errors.js';
 import { listKinds, loadKind } from '../../render/kinds.js';
 import { parseArgs, stringOption } from '../args.js';
 import type { Command } from '../io.js';

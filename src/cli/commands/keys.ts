@@ -1,10 +1,10 @@
+import { NotFoundError, UsageError } from '../../common/errors.js';
+import { echo } from '../../common/validate.js';
 import type { Credentials } from '../../credentials/credentials.js';
 import { parseDuration } from '../../credentials/duration.js';
-import { echo } from '../../credentials/echo.js';
 import { checkWhich } from '../../credentials/key-versions.js';
 import { cliActor, withCredentials } from '../../credentials/open.js';
 import type { EndGraceResult, KeyWhich, OrgKeys, RotationResult } from '../../credentials/types.js';
-import { NotFoundError, UsageError } from '../../errors.js';
 import { type ParsedArgs, parseArgs, requireOption, stringOption } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { print } from '../io.js';

@@ -1,5 +1,5 @@
 import { type ArchiveLimits, limitsFromEnv } from '../../archive/limits.js';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../../common/errors.js';
 import type { ParsedArgs } from '../args.js';
 import { stringOption } from '../args.js';
 

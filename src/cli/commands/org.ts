@@ -1,7 +1,7 @@
+import { UsageError } from '../../common/errors.js';
 import { cliActor, withCredentials } from '../../credentials/open.js';
 import { organizationSlug } from '../../credentials/organizations.js';
 import type { CreatedOrganization, Organization } from '../../credentials/types.js';
-import { UsageError } from '../../errors.js';
 import { parseArgs, stringOption } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { print } from '../io.js';

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { SigningKey } from '../../bundles/signing-keys.js';
-import { ArchiveError, UsageError } from '../../errors.js';
+import { ArchiveError, UsageError } from '../../common/errors.js';
 import { parseArgs, requireOption, stringOption } from '../args.js';
 import type { Command } from '../io.js';
 import { print } from '../io.js';

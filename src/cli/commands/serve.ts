@@ -1,6 +1,6 @@
 import { type AddressInfo, createServer } from 'node:net';
-import { type AppConfig, atPort, InvalidConfigError } from '../../config.js';
-import { AgentpackError } from '../../errors.js';
+import { ConfigError, invalidConfiguration, UsageError } from '../../common/errors.js';
+import { type AppConfig, atPort } from '../../config.js';
 import { parseArgs } from '../args.js';
 import type { Command } from '../io.js';
 import { print } from '../io.js';
@@ -18,7 +18,7 @@ export const run: Command = async (argv, io) => {
     print(io.stdout, help);
     return 0;
   }
-  if (args.positionals.length > 0) throw new AgentpackError('USAGE', 'serve takes no arguments', 400);
+  if (args.positionals.length > 0) throw new UsageError('serve takes no arguments');
   const { loadConfig } = await import('../../config.js');
   const config = await withConcretePort(loadConfig(io.env, io.cwd));
   const { openServices } = await import('../../services.js');
@@ -83,12 +83,6 @@ function stopSignal(): Promise<NodeJS.Signals> {
 
 /** Bad master keys and database URLs are configuration too: same one-line form, exit 2. */
 function asConfigError(error: unknown): never {
-  if (
-    error instanceof AgentpackError &&
-    error.code === 'CONFIG_INVALID' &&
-    !(error instanceof InvalidConfigError)
-  ) {
-    throw new InvalidConfigError(error.message);
-  }
+  if (error instanceof ConfigError) throw invalidConfiguration(error.message);
   throw error;
 }

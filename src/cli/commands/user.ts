@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
-import { echo } from '../../credentials/echo.js';
+import { NotFoundError, UsageError } from '../../common/errors.js';
+import { echo } from '../../common/validate.js';
 import { normalizeEmail } from '../../credentials/names.js';
 import { cliActor, withCredentials } from '../../credentials/open.js';
 import { checkPassword } from '../../credentials/password.js';
 import type { AddedUser } from '../../credentials/types.js';
 import { checkRole } from '../../credentials/users.js';
-import { NotFoundError, UsageError } from '../../errors.js';
 import { parseArgs, requireOption } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { print } from '../io.js';

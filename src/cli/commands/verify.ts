@@ -10,7 +10,7 @@ import {
   verifyBundle,
 } from '../../bundles/signature.js';
 import { loadPublicKeys } from '../../client/keys.js';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../../common/errors.js';
 import { type ParsedArgs, parseArgs, stringOption } from '../args.js';
 import type { CliIo, Command } from '../io.js';
 import { print } from '../io.js';
@@ -108,7 +108,7 @@ async function check(args: ParsedArgs, file: string, io: CliIo): Promise<BundleV
 async function readCapped(
   path: string,
   name: string,
-  what: string,
+  what: 'bundle' | 'statement' | 'signature',
   limit: number,
   option?: string,
 ): Promise<Buffer> {
@@ -129,7 +129,7 @@ async function readCapped(
       const expected =
         what === 'signature' ? `a raw ${SIGNATURE_BYTES}-byte Ed25519 signature` : `at most ${limit} bytes`;
       throw new VerificationError(
-        `${what.toUpperCase()}_INVALID`,
+        what === 'signature' ? 'SIGNATURE_INVALID' : 'STATEMENT_INVALID',
         `${what} ${name}: expected ${expected}, found ${stats.size} bytes`,
       );
     }

@@ -35,7 +35,8 @@ const agents: FastifyPluginAsyncTypebox = async (app) => {
       url,
       schema: {
         tags: ['agents'],
-        summary: 'Gateway check: 204 with X-Agentpack-Org-Id for valid agent credentials and API-Key, else 401',
+        summary:
+          'Gateway check: 204 with X-Agentpack-Org-Id for valid agent credentials and API-Key, else 401',
         hide: url.endsWith('*'),
         response: { 204: Type.Null(), ...errorResponses(401, 429) },
       },

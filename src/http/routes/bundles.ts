@@ -2,17 +2,18 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { signLink } from '../../bundles/links.js';
 import type { Bundle } from '../../bundles/service.js';
-import { AgentpackError } from '../../errors.js';
+import { BadRequestError } from '../../common/errors.js';
+import { KIND_PATTERN, SETTING_NAME_PATTERN, VERSION_OR_LATEST_PATTERN } from '../../common/validate.js';
 import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
 import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
 import { AUTHENTICATED_ERRORS, errorResponses } from '../schemas/common.js';
 
 export const KindParam = Type.String({
-  pattern: '^[a-z][a-z0-9-]{0,31}$',
+  pattern: KIND_PATTERN,
   description: 'agent kind, e.g. java',
 });
 export const VersionParam = Type.String({
-  pattern: '^(latest|[0-9A-Za-z][0-9A-Za-z._+-]{0,63})$',
+  pattern: VERSION_OR_LATEST_PATTERN,
   description: 'a version from the catalog, or latest',
 });
 const BundleParams = Type.Object({
@@ -25,7 +26,7 @@ const Format = Type.Enum(['embedded', 'zip'], {
     'embedded: the agent with its config inside (default); zip: the untouched agent, its config beside it and signed SHA256SUMS',
 });
 const Settings = Type.Record(
-  Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' }),
+  Type.String({ pattern: SETTING_NAME_PATTERN }),
   Type.String({ maxLength: 4096 }),
   {
     description:
@@ -194,10 +195,9 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
       const access = await app.requireOrgAccess(request, request.params.orgId, 'member');
       const { ttlSeconds, settings } = request.body;
       if (ttlSeconds > app.services.config.linkMaxTtlSeconds) {
-        throw new AgentpackError(
+        throw new BadRequestError(
           'BAD_REQUEST',
           `ttlSeconds must be at most ${app.services.config.linkMaxTtlSeconds}`,
-          400,
         );
       }
       const format = request.body.format ?? 'embedded';

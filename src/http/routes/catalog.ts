@@ -1,13 +1,15 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { PayloadTooLargeError } from '../../bundles/uploads.js';
+import { uploadTooLarge } from '../../bundles/uploads.js';
+import { PayloadTooLargeError } from '../../common/errors.js';
+import { VERSION_PATTERN } from '../../common/validate.js';
 import { CONFIG_FORMATS } from '../../render/manifest.js';
 import { AUTHENTICATED_ERRORS, errorResponses } from '../schemas/common.js';
 import { KindParam } from './bundles.js';
 
 const VersionName = Type.String({
-  pattern: '^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$',
+  pattern: VERSION_PATTERN,
   description: 'version name (not latest)',
 });
 const CatalogVersion = Type.Object({
@@ -83,7 +85,7 @@ const catalog: FastifyPluginAsyncTypebox = async (app) => {
       if (Number.isFinite(declared) && declared > app.services.config.limits.maxArchiveBytes) {
         // The body is not read: answer, then close the connection.
         reply.header('connection', 'close');
-        throw new PayloadTooLargeError(app.services.config.limits.maxArchiveBytes);
+        throw uploadTooLarge(app.services.config.limits.maxArchiveBytes);
       }
       const row = await layer.catalog
         .add(

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { checkLink, type LinkClaims } from '../../bundles/links.js';
 import type { Bundle } from '../../bundles/service.js';
-import { AgentpackError } from '../../errors.js';
+import { ForbiddenError } from '../../common/errors.js';
 import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
 import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
 import { errorResponses } from '../schemas/common.js';
@@ -27,15 +27,12 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
     const check = checkLink(token, app.services.linkKey, Math.floor(app.services.now() / 1000));
     if (!check.ok) {
       await app.recordAuthFailure(request, 'link');
-      throw new AgentpackError(
-        'FORBIDDEN',
+      throw new ForbiddenError(
         check.reason === 'expired' ? 'this link has expired' : 'this link is not valid',
-        403,
       );
     }
     const bundle = await app.services.bundles.service.byId(check.claims.bundleId);
-    if (bundle.row.orgId !== check.claims.orgId)
-      throw new AgentpackError('FORBIDDEN', 'this link is not valid', 403);
+    if (bundle.row.orgId !== check.claims.orgId) throw new ForbiddenError('this link is not valid');
     return { claims: check.claims, bundle };
   }
 

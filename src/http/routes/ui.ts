@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { ErrorCode } from '../../common/errors.js';
 import type { User } from '../../credentials/types.js';
 import type { Assets } from '../../ui/assets.js';
 import { loadAssets } from '../../ui/assets.js';
@@ -112,7 +113,9 @@ const ui: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const asset = assets.get(request.params['*']);
       if (asset === undefined)
-        return reply.code(404).send({ error: 'NOT_FOUND', message: 'no such static file' });
+        return reply
+          .code(404)
+          .send({ error: 'NOT_FOUND' satisfies ErrorCode, message: 'no such static file' });
       const query = request.query as { v?: unknown };
       reply
         .header('etag', asset.etag)

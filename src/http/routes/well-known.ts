@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { jwksDocument, publicKeyPem } from '../../bundles/signing-keys.js';
-import { NotFoundError } from '../../errors.js';
+import { NotFoundError } from '../../common/errors.js';
 import { errorResponses } from '../schemas/common.js';
 
 const CACHE = 'public, max-age=300';

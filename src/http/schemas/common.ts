@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { KEY_PURPOSES } from '../../common/validate.js';
 
 /** Every error answer: a stable code and a message that says what was expected and what was found. */
 export const ErrorBody = Type.Object(
@@ -39,7 +40,7 @@ export const OrgIdParams = Type.Object({
   orgId: Type.String({ description: 'organization id (UUID)', maxLength: 100 }),
 });
 
-export const KeyWhichSchema = Type.Enum(['api-key', 'agent-service-key'], {
+export const KeyWhichSchema = Type.Enum(KEY_PURPOSES, {
   description: 'which organization key',
 });
 

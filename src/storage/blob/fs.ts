@@ -4,7 +4,13 @@ import { type FileHandle, mkdir, open, readdir, readFile, rmdir, stat, unlink } 
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DurableFile, syncDirectory, writeFileDurably } from '../../common/durable.js';
-import { AgentpackError, ConflictError, NotFoundError } from '../../errors.js';
+import {
+  AgentpackError,
+  ConflictError,
+  InsufficientStorageError,
+  InternalError,
+  NotFoundError,
+} from '../../common/errors.js';
 import {
   blobKeyProblem,
   rangeNotSatisfiable,
@@ -77,11 +83,11 @@ function fsError(op: string, key: string, error: unknown): AgentpackError {
     );
   }
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new AgentpackError('STORAGE_FULL', `fs blob store: ${op} "${key}" failed (${code})`, 507, {
+    return new InsufficientStorageError('STORAGE_FULL', `fs blob store: ${op} "${key}" failed (${code})`, {
       cause: error,
     });
   }
-  return new AgentpackError('STORAGE_FAILED', `fs blob store: ${op} "${key}" failed (${code})`, 500, {
+  return new InternalError('STORAGE_FAILED', `fs blob store: ${op} "${key}" failed (${code})`, {
     cause: error,
   });
 }
@@ -139,7 +145,7 @@ class FileReader implements BlobReader {
   read(buffer: Buffer, position: number, length: number): Promise<number> {
     if (this.closing !== undefined)
       return Promise.reject(
-        new AgentpackError('STORAGE_FAILED', `fs blob store: read "${this.key}" after close`, 500),
+        new InternalError('STORAGE_FAILED', `fs blob store: read "${this.key}" after close`),
       );
     this.pending++;
     return new Promise((resolve, reject) => {
@@ -162,7 +168,7 @@ class FileReader implements BlobReader {
 
 export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
   if (typeof options.root !== 'string' || options.root === '') {
-    throw new AgentpackError('CONFIG_INVALID', 'fs blob store: expected a root directory, got none', 500);
+    throw new InternalError('CONFIG_INVALID', 'fs blob store: expected a root directory, got none');
   }
   const root = path.resolve(options.root);
   const fileOf = (key: string): string => path.join(root, ...key.split('/'));

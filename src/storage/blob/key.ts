@@ -1,4 +1,4 @@
-import { AgentpackError } from '../../errors.js';
+import { type AgentpackError, BadRequestError, RangeNotSatisfiableError } from '../../common/errors.js';
 import type { ByteRange } from './types.js';
 
 export const MAX_BLOB_KEY_LENGTH = 512;
@@ -34,7 +34,7 @@ export function blobKeyProblem(key: string): string | undefined {
 /** Returns `key` when valid; otherwise throws a 400 that says what was wrong with it. */
 export function validateBlobKey(key: string): string {
   const problem = blobKeyProblem(key);
-  if (problem !== undefined) throw new AgentpackError('BLOB_KEY_INVALID', problem, 400);
+  if (problem !== undefined) throw new BadRequestError('BLOB_KEY_INVALID', problem);
   return key;
 }
 
@@ -49,19 +49,16 @@ export function validateBlobPrefix(prefix: string): string {
 export function validateRange(range: ByteRange): ByteRange {
   const { start, end } = range;
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new AgentpackError(
+    throw new BadRequestError(
       'BLOB_RANGE_INVALID',
       `expected a byte range with integers 0 <= start <= end, got ${start}-${end}`,
-      400,
     );
   }
   return range;
 }
 
 export function rangeNotSatisfiable(key: string, range: ByteRange, size: number): AgentpackError {
-  return new AgentpackError(
-    'RANGE_NOT_SATISFIABLE',
+  return new RangeNotSatisfiableError(
     `expected a range starting before byte ${size} of ${quote(key)}, got ${range.start}-${range.end}`,
-    416,
   );
 }

@@ -17,7 +17,14 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { AgentpackError, NotFoundError } from '../../errors.js';
+import {
+  AgentpackError,
+  BadGatewayError,
+  InternalError,
+  NotFoundError,
+  RangeNotSatisfiableError,
+  UnavailableError,
+} from '../../common/errors.js';
 import { blobKeyProblem, validateBlobKey, validateBlobPrefix, validateRange } from './key.js';
 import {
   ByteQueue,
@@ -90,7 +97,7 @@ type Segment = Buffer | { key: string; start: number; end: number; etag: string 
 
 function checkOptions(options: S3BlobStoreOptions): void {
   const fail = (message: string): never => {
-    throw new AgentpackError('CONFIG_INVALID', `S3 blob store: ${message}`, 500);
+    throw new InternalError('CONFIG_INVALID', `S3 blob store: ${message}`);
   };
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket ?? '')) {
     fail(`expected a bucket name of 3-63 characters a-z 0-9 . -, got ${JSON.stringify(options.bucket)}`);
@@ -137,14 +144,14 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     if (isNotFound(error)) return new NotFoundError(`no blob "${key}"`);
     const { name, status } = describe(error);
     if (name === 'InvalidRange' || status === 416) {
-      return new AgentpackError('RANGE_NOT_SATISFIABLE', `requested range is outside blob "${key}"`, 416);
+      return new RangeNotSatisfiableError(`requested range is outside blob "${key}"`);
     }
     const unavailable =
       UNAVAILABLE_CODES.has(name) || name === 'TimeoutError' || name === 'SlowDown' || status === 503;
     const where = `S3 blob store (bucket "${bucket}"): ${op} "${key}" failed (${name}${status ? `, HTTP ${status}` : ''})`;
     return unavailable
-      ? new AgentpackError('STORAGE_UNAVAILABLE', where, 503, { cause: error })
-      : new AgentpackError('STORAGE_FAILED', where, 502, { cause: error });
+      ? new UnavailableError('STORAGE_UNAVAILABLE', where, { cause: error })
+      : new BadGatewayError('STORAGE_FAILED', where, { cause: error });
   }
 
   /** Every SDK call goes through here, so no SDK error escapes the store. */
@@ -337,7 +344,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       ),
     );
     if (!(out.Body instanceof Readable)) {
-      throw new AgentpackError('STORAGE_FAILED', `S3 blob store: get "${key}" returned no stream body`, 502);
+      throw new BadGatewayError('STORAGE_FAILED', `S3 blob store: get "${key}" returned no stream body`);
     }
     return range ? exactRange(key, range, out.Body, out.ContentRange) : out.Body;
   }
@@ -358,10 +365,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     const size = match ? Number(match[3]) : Number.POSITIVE_INFINITY;
     if (start !== range.start) {
       body.destroy();
-      throw new AgentpackError(
+      throw new BadGatewayError(
         'STORAGE_FAILED',
         `S3 blob store: get "${key}" asked for bytes from ${range.start}, the server sent ${contentRange ?? 'the whole object'}`,
-        502,
       );
     }
     const wanted = Math.min(range.end, size - 1) - range.start + 1;
@@ -445,10 +451,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       if (info === null) throw new NotFoundError(`no blob "${part.key}" to concatenate`);
       const { start, end } = part.range ?? { start: 0, end: info.size - 1 };
       if (part.range && end >= info.size) {
-        throw new AgentpackError(
-          'RANGE_NOT_SATISFIABLE',
+        throw new RangeNotSatisfiableError(
           `expected range ${start}-${end} within the ${info.size} bytes of blob "${part.key}"`,
-          416,
         );
       }
       if (end >= start) segments.push({ key: part.key, start, end, etag: info.etag });
@@ -461,10 +465,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     for await (const chunk of bufferChunks(await get(key, { start, end }))) chunks.push(chunk);
     const bytes = Buffer.concat(chunks);
     if (bytes.length !== end - start + 1) {
-      throw new AgentpackError(
+      throw new BadGatewayError(
         'STORAGE_FAILED',
         `S3 blob store: expected ${end - start + 1} bytes of "${key}" at ${start}, got ${bytes.length}`,
-        502,
       );
     }
     return bytes;

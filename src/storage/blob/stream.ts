@@ -1,5 +1,11 @@
 import { Readable } from 'node:stream';
-import { AgentpackError } from '../../errors.js';
+import {
+  type AgentpackError,
+  BadRequestError,
+  InternalError,
+  RangeNotSatisfiableError,
+  UnprocessableError,
+} from '../../common/errors.js';
 import { validateBlobKey, validateRange } from './key.js';
 import type { BlobStore, ConcatPart } from './types.js';
 
@@ -14,11 +20,7 @@ export async function* bufferChunks(source: Readable | Buffer): AsyncGenerator<B
     else if (typeof chunk === 'string') yield Buffer.from(chunk);
     else if (chunk instanceof Uint8Array) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     else
-      throw new AgentpackError(
-        'BLOB_SOURCE_INVALID',
-        `expected a byte stream, got a ${typeof chunk} chunk`,
-        500,
-      );
+      throw new InternalError('BLOB_SOURCE_INVALID', `expected a byte stream, got a ${typeof chunk} chunk`);
   }
 }
 
@@ -26,16 +28,15 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 export function validateSha256(value: string | undefined): string | undefined {
   if (value !== undefined && !SHA256_HEX.test(value)) {
-    throw new AgentpackError('BLOB_DIGEST_INVALID', 'expected sha256 as 64 lowercase hex digits', 400);
+    throw new BadRequestError('BLOB_DIGEST_INVALID', 'expected sha256 as 64 lowercase hex digits');
   }
   return value;
 }
 
 export function digestMismatch(key: string, expected: string, actual: string): AgentpackError {
-  return new AgentpackError(
+  return new UnprocessableError(
     'BLOB_DIGEST_MISMATCH',
     `expected sha256 ${expected} for blob "${key}", computed ${actual}; nothing was stored`,
-    422,
   );
 }
 
@@ -63,10 +64,8 @@ export function concatSource(store: BlobStore, parts: ConcatPart[]): Readable {
       }
       const expected = part.range ? part.range.end - part.range.start + 1 : count;
       if (count !== expected) {
-        throw new AgentpackError(
-          'RANGE_NOT_SATISFIABLE',
+        throw new RangeNotSatisfiableError(
           `expected ${expected} bytes from blob "${part.key}" at ${part.range?.start}, got only ${count}`,
-          416,
         );
       }
     }

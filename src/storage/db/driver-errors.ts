@@ -1,4 +1,4 @@
-import { ConflictError } from '../../errors.js';
+import { ConflictError } from '../../common/errors.js';
 
 /**
  * Turns a driver's unique-constraint error into our ConflictError (with the driver error as

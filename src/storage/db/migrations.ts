@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
-import { AgentpackError } from '../../errors.js';
+import { InternalError } from '../../common/errors.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -147,7 +147,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new AgentpackError('MIGRATION_FAILED', `database migration ${failed} failed`, 500, {
+    throw new InternalError('MIGRATION_FAILED', `database migration ${failed} failed`, {
       cause: error,
     });
   }

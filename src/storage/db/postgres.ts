@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { ConfigError } from '../../credentials/errors.js';
+import { ConfigError } from '../../common/errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
 import { KyselyStore } from './store.js';

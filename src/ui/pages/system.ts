@@ -1,3 +1,4 @@
+import { VERSION_PATTERN } from '../../common/validate.js';
 import type { Assets } from '../assets.js';
 import { type Html, html } from '../html.js';
 import { areaHeader, renderPage, type Viewer } from '../layout.js';
@@ -94,7 +95,7 @@ export function catalogPage(
       <div class="form-field">
         <label for="up-version">Version</label>
         <input id="up-version" name="version" type="text" required autocomplete="off" spellcheck="false"
-          placeholder="1.2.3" pattern="[0-9A-Za-z][0-9A-Za-z._+\\-]{0,63}" aria-describedby="up-version-hint">
+          placeholder="1.2.3" pattern="${VERSION_PATTERN}" aria-describedby="up-version-hint">
         <p class="hint" id="up-version-hint">Letters, digits, dots, dashes, plus signs.</p>
       </div>
       <div class="form-field">

@@ -3,7 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentpackError, NotFoundError } from '../../../src/errors.js';
+import { AgentpackError, NotFoundError } from '../../../src/common/errors.js';
 import type { BlobStore } from '../../../src/storage/blob/types.js';
 
 export interface BlobStoreHarness {

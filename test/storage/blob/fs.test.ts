@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConflictError } from '../../../src/errors.js';
+import { ConflictError } from '../../../src/common/errors.js';
 import { createFsBlobStore } from '../../../src/storage/blob/fs.js';
 import { blobStoreContract, readAll, sha256, sourceOf } from './contract.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentpackError } from '../../../src/errors.js';
+import { AgentpackError } from '../../../src/common/errors.js';
 import {
   blobKeyProblem,
   validateBlobKey,

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentpackError } from '../../../src/errors.js';
+import { AgentpackError } from '../../../src/common/errors.js';
 import { createS3BlobStore, type S3BlobStoreOptions } from '../../../src/storage/blob/s3.js';
 import type { BlobStore } from '../../../src/storage/blob/types.js';
 import { type S3TestServer, startS3Server } from '../../helpers/s3server.js';

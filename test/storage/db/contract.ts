@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError } from '../../../src/errors.js';
+import { ConflictError } from '../../../src/common/errors.js';
 import { openStore } from '../../../src/storage/db/open.js';
 import type {
   AgentVersionRow,

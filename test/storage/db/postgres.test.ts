@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/credentials/errors.js';
+import { ConfigError } from '../../../src/common/errors.js';
 import { openStore } from '../../../src/storage/db/open.js';
 import { describeUrl } from '../../../src/storage/db/postgres.js';
 import { metadataStoreContract } from './contract.js';

@@ -1,15 +1,16 @@
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { BadRequestError, NotFoundError, RateLimitedError } from '../../../common/errors.js';
+import { orgIdProblem } from '../../../common/validate.js';
 import { parseBasicPair, singleHeader } from '../../../credentials/basic-auth.js';
 import { parseKey } from '../../../credentials/key-format.js';
-import { isUuid, parseAgentUserName } from '../../../credentials/names.js';
-import { AgentpackError, NotFoundError } from '../../../errors.js';
+import { parseAgentUserName } from '../../../credentials/names.js';
 import { DEFAULT_FAILURE_LIMIT, type FailureLimit, FailureLimiter } from '../../failure-limiter.js';
 import {
   type AccessLevel,
   AGENT_AUTH_MESSAGE,
-  type AgentPrincipal,
+  type AgentRequestPrincipal,
   API_AUTH_MESSAGE,
   type ApiPrincipal,
   actorOf,
@@ -118,14 +119,13 @@ export default fp(
       });
     };
 
-    async function agentPrincipal(request: FastifyRequest): Promise<AgentPrincipal> {
+    async function agentPrincipal(request: FastifyRequest): Promise<AgentRequestPrincipal> {
       const agent = await services.credentials.authenticateAgent(request.headers);
       if (agent === null) {
         await recordAuthFailure(request, 'agent');
         throw unauthenticated(AGENT_AUTH_MESSAGE);
       }
-      const { orgId, orgSlug, userName, versions, keyIds } = agent;
-      return { type: 'agent', orgId, orgSlug, userName, versions, keyIds };
+      return { ...agent, type: 'agent' };
     }
 
     async function apiPrincipal(request: FastifyRequest): Promise<ApiPrincipal> {
@@ -163,10 +163,8 @@ export default fp(
       const retryAfter = limiter.retryAfter(request.ip);
       if (retryAfter > 0) {
         reply.header('retry-after', String(retryAfter));
-        throw new AgentpackError(
-          'RATE_LIMITED',
+        throw new RateLimitedError(
           `too many failed authentications from this address; retry in ${retryAfter} s`,
-          429,
         );
       }
       if (area === 'agents') {
@@ -211,13 +209,8 @@ export default fp(
       level: AccessLevel,
     ): Promise<OrgAccess> {
       const principal = requirePrincipal(request);
-      if (!isUuid(orgId)) {
-        throw new AgentpackError(
-          'BAD_REQUEST',
-          `expected an organization id (a lower-case UUID); found '${printable(orgId)}'`,
-          400,
-        );
-      }
+      const badId = orgIdProblem(orgId);
+      if (badId !== null) throw new BadRequestError('BAD_REQUEST', badId);
       const hidden = new NotFoundError(`no organization ${orgId}`);
       let role: 'admin' | 'member' | null;
       let systemAdmin = false;
@@ -281,10 +274,4 @@ function presentedKeyIds(request: FastifyRequest): string[] {
     const key = text === null ? null : parseKey(text);
     return key === null ? [] : [key.keyId];
   });
-}
-
-function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, '?');
-  return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
 }

@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AgentpackError } from '../../../errors.js';
+import { AgentpackError, type ErrorCode } from '../../../common/errors.js';
 import { redactUrl } from '../../logging.js';
 
-const CODES: Readonly<Record<number, string>> = {
+/** Fastify's own 4xx errors, answered under the table's code for their status. */
+const CODES: Readonly<Record<number, ErrorCode>> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
@@ -22,10 +23,11 @@ const CODES: Readonly<Record<number, string>> = {
 
 export interface ErrorAnswer {
   readonly status: number;
-  readonly body: { readonly error: string; readonly message: string };
+  /** `error` is a code from the table (src/common/errors.ts). */
+  readonly body: { readonly error: AgentpackError['code']; readonly message: string };
 }
 
-const INTERNAL = { error: 'INTERNAL', message: 'internal error' } as const;
+const INTERNAL: ErrorAnswer['body'] = { error: 'INTERNAL', message: 'internal error' };
 
 /**
  * Our errors keep their code, status and message; Fastify's own 4xx (validation, bad JSON, body
@@ -68,7 +70,9 @@ export default fp(
     });
     app.setNotFoundHandler((request, reply) => {
       const path = redactUrl(request.url.split('?')[0] ?? '').slice(0, 200);
-      return reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${path}` });
+      return reply
+        .code(404)
+        .send({ error: 'NOT_FOUND' satisfies ErrorCode, message: `no route ${request.method} ${path}` });
     });
   },
   { name: 'errors', fastify: '5.x' },

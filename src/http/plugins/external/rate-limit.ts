@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { AgentpackError } from '../../../errors.js';
+import { RateLimitedError } from '../../../common/errors.js';
 
 /**
  * Request-rate limits per client address, opt-in per route (`config: { rateLimit: ... }`);
@@ -15,10 +15,8 @@ export default fp(
     await app.register(rateLimit, {
       global: false,
       errorResponseBuilder: (_request, context) =>
-        new AgentpackError(
-          'RATE_LIMITED',
+        new RateLimitedError(
           `too many requests: at most ${context.max} per window; retry in ${context.after}`,
-          429,
         ),
     });
   },

@@ -11,8 +11,8 @@ import {
   showError,
   timeElement,
 } from './common.js';
+import { VERSION_PATTERN } from './patterns.js';
 
-const VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/;
 const CONTENT_TYPES = { jar: 'application/java-archive', zip: 'application/zip' };
 
 const list = document.querySelector('[data-catalog]');

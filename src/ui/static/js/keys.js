@@ -1,8 +1,8 @@
 // Organization Settings > API tab: keys fetched after load and shown only while revealed (hiding
 // removes the text from the page), copy, rotation with a grace period, ending it, sample request.
 import { announce, busy, copyText, el, formatTime, relativeTime, request, showError } from './common.js';
+import { KEY_PURPOSES as WHICH } from './patterns.js';
 
-const WHICH = ['api-key', 'agent-service-key'];
 const MASK = '••••••••••••••••••••••••••••••';
 
 const panel = document.querySelector('[data-keys-panel]');

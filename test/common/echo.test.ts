@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { echo } from '../../src/credentials/echo.js';
+import { echo } from '../../src/common/validate.js';
 import { mintKey } from '../../src/credentials/key-format.js';
 
 describe('echo', () => {
