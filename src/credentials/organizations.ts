@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { MetadataOps, OrganizationRow } from '../storage/metadata/types.js';
 import { appendAudit } from './audit.js';
 import { type CredentialsContext, isoTime } from './context.js';
-import { echo } from './echo.js';
 import { mintVersion } from './key-versions.js';
 import { agentUserName, checkOrganizationName, checkSlug, isUuid, slugFromName } from './names.js';
 import type { Actor, CreatedOrganization, Organization } from './types.js';
@@ -56,12 +55,6 @@ export function organizationSlug(name: string, chosen?: string): string {
 /** By id (UUID) or by slug. */
 export async function findOrganization(ops: MetadataOps, ref: string): Promise<OrganizationRow | undefined> {
   return isUuid(ref) ? ops.findOrganizationById(ref) : ops.findOrganizationBySlug(ref);
-}
-
-export async function requireOrganization(ops: MetadataOps, ref: string): Promise<OrganizationRow> {
-  const org = await findOrganization(ops, ref);
-  if (org === undefined) throw new NotFoundError(`no organization with id or slug '${echo(ref)}'`);
-  return org;
 }
 
 export function toOrganization(row: OrganizationRow): Organization {
