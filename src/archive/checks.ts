@@ -2,6 +2,7 @@ import { ArchiveError } from '../common/errors.js';
 import { entryNameProblem } from '../common/validate.js';
 import type { DirectoryEntries } from './directory.js';
 import {
+  CENTRAL,
   CENTRAL_HEADER_SIZE,
   FLAG_ENCRYPTED,
   FLAG_STRONG_ENCRYPTION,
@@ -23,11 +24,14 @@ const SLASH = 0x2f;
 export function recordProblem(entries: DirectoryEntries, i: number): string | null {
   const cd = entries.directory;
   const at = entries.starts[i] as number;
-  if ((u16(cd, at + 8) & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0) return 'is encrypted';
-  if (u16(cd, at + 4) >> 8 === UNIX_HOST && ((u32(cd, at + 38) >>> 16) & S_IFMT) === S_IFLNK) {
+  if ((u16(cd, at + CENTRAL.generalPurposeBitFlag) & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0)
+    return 'is encrypted';
+  const host = u16(cd, at + CENTRAL.versionMadeBy) >> 8;
+  const mode = u32(cd, at + CENTRAL.externalFileAttributes) >>> 16;
+  if (host === UNIX_HOST && (mode & S_IFMT) === S_IFLNK) {
     return 'is a symbolic link';
   }
-  const method = u16(cd, at + 10);
+  const method = u16(cd, at + CENTRAL.compressionMethod);
   if (method !== METHOD_STORED && method !== METHOD_DEFLATED) {
     return `uses compression method ${method} (only 0 stored and 8 deflate are supported)`;
   }
@@ -36,7 +40,7 @@ export function recordProblem(entries: DirectoryEntries, i: number): string | nu
   if (method === METHOD_STORED && compressed !== uncompressed) {
     return `is stored but declares ${compressed} compressed and ${uncompressed} uncompressed bytes`;
   }
-  const nameEnd = at + CENTRAL_HEADER_SIZE + u16(cd, at + 28);
+  const nameEnd = at + CENTRAL_HEADER_SIZE + u16(cd, at + CENTRAL.fileNameLength);
   if (cd[nameEnd - 1] === SLASH && uncompressed !== 0) {
     return `is a directory but declares ${uncompressed} bytes of data`;
   }
@@ -84,8 +88,9 @@ export function checkNames(entries: DirectoryEntries): NameIndex {
   const cd = entries.directory;
   const starts = entries.starts;
   for (let i = 0; i < entries.count; i++) {
-    const start = (starts[i] as number) + CENTRAL_HEADER_SIZE;
-    const end = start + u16(cd, start - CENTRAL_HEADER_SIZE + 28);
+    const at = starts[i] as number;
+    const start = at + CENTRAL_HEADER_SIZE;
+    const end = start + u16(cd, at + CENTRAL.fileNameLength);
     let hash = checkedNameHash(cd, start, end);
     if (hash === SUSPECT_NAME) {
       const problem = entryNameProblem(cd, start, end);

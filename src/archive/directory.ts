@@ -1,5 +1,6 @@
 import { ArchiveError } from '../common/errors.js';
 import {
+  CENTRAL,
   CENTRAL_HEADER_SIZE,
   FLAG_UTF8,
   parseExtraFields,
@@ -85,14 +86,14 @@ export class DirectoryEntries {
           `central directory record ${i + 1} of ${count} has a bad signature at offset ${pos}`,
         );
       }
-      const length = CENTRAL_HEADER_SIZE + u16(cd, pos + 28) + u16(cd, pos + 30) + u16(cd, pos + 32);
+      const length = recordLengthAt(cd, pos);
       if (pos + length > size)
         throw new ArchiveError(`central directory record ${i + 1} runs past the end of the directory`);
       this.starts[i] = pos;
-      const compressed = u32(cd, pos + 20);
-      const uncompressed = u32(cd, pos + 24);
-      const offset = u32(cd, pos + 42);
-      const disk = u16(cd, pos + 34);
+      const compressed = u32(cd, pos + CENTRAL.compressedSize);
+      const uncompressed = u32(cd, pos + CENTRAL.uncompressedSize);
+      const offset = u32(cd, pos + CENTRAL.relativeOffsetOfLocalHeader);
+      const disk = u16(cd, pos + CENTRAL.diskNumberStart);
       if (compressed === U32_MAX || uncompressed === U32_MAX || offset === U32_MAX || disk === U16_MAX) {
         this.applyZip64(i, [
           uncompressed === U32_MAX,
@@ -115,15 +116,20 @@ export class DirectoryEntries {
   /** Reads the zip64 extra's 8-byte values in spec order, only for the fields that are saturated. */
   private applyZip64(i: number, needs: readonly boolean[]): void {
     const cd = this.directory;
+    const at = this.start(i);
     const start = this.nameEnd(i);
-    const parsed = parseExtraFields(cd.subarray(start, start + cd.readUInt16LE(this.start(i) + 30)));
+    const parsed = parseExtraFields(cd.subarray(start, start + u16(cd, at + CENTRAL.extraFieldLength)));
     const name = displayName(this.name(i));
     if ('problem' in parsed) throw new ArchiveError(`entry ${name}: ${parsed.problem}`);
     const field = parsed.fields.get(ZIP64_EXTRA_ID);
     if (field === undefined)
       throw new ArchiveError(`entry ${name} has saturated sizes or offset but no zip64 extra field`);
-    const at = this.start(i);
-    const values = [cd.readUInt32LE(at + 24), cd.readUInt32LE(at + 20), cd.readUInt32LE(at + 42)];
+    // In the order the zip64 field holds them, each only when saturated (see ZIP64_EXTRA).
+    const values = [
+      u32(cd, at + CENTRAL.uncompressedSize),
+      u32(cd, at + CENTRAL.compressedSize),
+      u32(cd, at + CENTRAL.relativeOffsetOfLocalHeader),
+    ];
     let pos = 0;
     for (let k = 0; k < 3; k++) {
       if (!needs[k]) continue;
@@ -133,6 +139,7 @@ export class DirectoryEntries {
       values[k] = value;
       pos += 8;
     }
+    // Then the disk number start, in 4 bytes.
     if (needs[3] && (pos + 4 > field.length || field.readUInt32LE(pos) !== 0))
       throw new ArchiveError('multi-disk (split) archives are not supported');
     this.uncompressed[i] = values[0] as number;
@@ -147,9 +154,7 @@ export class DirectoryEntries {
   }
 
   recordLength(i: number): number {
-    const at = this.start(i);
-    const cd = this.directory;
-    return CENTRAL_HEADER_SIZE + u16(cd, at + 28) + u16(cd, at + 30) + u16(cd, at + 32);
+    return recordLengthAt(this.directory, this.start(i));
   }
 
   /** The raw name is directory[nameStart(i), nameEnd(i)). */
@@ -158,7 +163,7 @@ export class DirectoryEntries {
   }
 
   nameLength(i: number): number {
-    return u16(this.directory, this.start(i) + 28);
+    return u16(this.directory, this.start(i) + CENTRAL.fileNameLength);
   }
 
   nameEnd(i: number): number {
@@ -166,23 +171,23 @@ export class DirectoryEntries {
   }
 
   versionMadeBy(i: number): number {
-    return u16(this.directory, this.start(i) + 4);
+    return u16(this.directory, this.start(i) + CENTRAL.versionMadeBy);
   }
 
   flags(i: number): number {
-    return u16(this.directory, this.start(i) + 8);
+    return u16(this.directory, this.start(i) + CENTRAL.generalPurposeBitFlag);
   }
 
   method(i: number): number {
-    return u16(this.directory, this.start(i) + 10);
+    return u16(this.directory, this.start(i) + CENTRAL.compressionMethod);
   }
 
   crc32(i: number): number {
-    return u32(this.directory, this.start(i) + 16);
+    return u32(this.directory, this.start(i) + CENTRAL.crc32);
   }
 
   externalAttributes(i: number): number {
-    return u32(this.directory, this.start(i) + 38);
+    return u32(this.directory, this.start(i) + CENTRAL.externalFileAttributes);
   }
 
   compressedSize(i: number): number {
@@ -226,7 +231,7 @@ export class DirectoryEntries {
       nameRaw: cd.subarray(this.nameStart(i), this.nameEnd(i)),
       name: this.name(i),
       versionMadeBy: this.versionMadeBy(i),
-      versionNeeded: cd.readUInt16LE(at + 6),
+      versionNeeded: u16(cd, at + CENTRAL.versionNeededToExtract),
       flags: this.flags(i),
       method: this.method(i),
       crc32: this.crc32(i),
@@ -255,4 +260,14 @@ export class DirectoryEntries {
     this.objects ??= Object.freeze(Array.from({ length: this.count }, (_, i) => this.record(i)));
     return this.objects;
   }
+}
+
+/** A central record's length: the fixed part, then its name, extra field and comment. */
+function recordLengthAt(cd: Buffer, at: number): number {
+  return (
+    CENTRAL_HEADER_SIZE +
+    u16(cd, at + CENTRAL.fileNameLength) +
+    u16(cd, at + CENTRAL.extraFieldLength) +
+    u16(cd, at + CENTRAL.fileCommentLength)
+  );
 }

@@ -3,7 +3,7 @@ import { inflateRawSync } from 'node:zlib';
 import { ArchiveError } from '../common/errors.js';
 import { checkNames, checkRecords } from './checks.js';
 import type { DirectoryEntries } from './directory.js';
-import { CENTRAL_HEADER_SIZE, METHOD_DEFLATED, u16 } from './format.js';
+import { CENTRAL, CENTRAL_HEADER_SIZE, METHOD_DEFLATED, u16 } from './format.js';
 import { type ArchiveLimits, defaultLimits } from './limits.js';
 import { parseManifestMainSection, signatureFiles } from './manifest.js';
 import { type ChunkSink, PrefixStream } from './prefix-stream.js';
@@ -123,7 +123,11 @@ function metaInfNames(entries: DirectoryEntries): string[] {
     const record = starts[i] as number;
     const start = record + CENTRAL_HEADER_SIZE;
     // 'M' or 'm' first: most names are ruled out by one byte.
-    if (((cd[start] as number) | 0x20) !== 0x6d || u16(cd, record + 28) <= META_INF.length) continue;
+    if (
+      ((cd[start] as number) | 0x20) !== 0x6d ||
+      u16(cd, record + CENTRAL.fileNameLength) <= META_INF.length
+    )
+      continue;
     let k = 1;
     while (k < META_INF.length && ((cd[start + k] as number) & 0xdf) === ((META_INF[k] as number) & 0xdf))
       k++;

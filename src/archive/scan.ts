@@ -2,19 +2,26 @@ import { crc32, inflateRawSync } from 'node:zlib';
 import { ArchiveError } from '../common/errors.js';
 import type { CentralRecord, DirectoryEntries } from './directory.js';
 import {
+  CENTRAL,
   CENTRAL_HEADER_SIZE,
+  DATA_DESCRIPTOR,
+  DESCRIPTOR_SIZE,
   FLAG_DESCRIPTOR,
   FLAG_ENCRYPTED,
   FLAG_STRONG_ENCRYPTION,
+  LOCAL,
   LOCAL_HEADER_SIZE,
   METHOD_DEFLATED,
   parseExtraFields,
   readU64,
   SIG_DESCRIPTOR,
   SIG_LOCAL,
+  SIGNATURE_SIZE,
   U32_MAX,
   u16,
   u32,
+  ZIP64_DESCRIPTOR_SIZE,
+  ZIP64_EXTRA,
   ZIP64_EXTRA_ID,
 } from './format.js';
 import { keepLayout } from './keep-layout.js';
@@ -43,13 +50,14 @@ export interface ScanResult {
 
 /** Entries up to this compressed size are inflated in memory during the scan. */
 const IN_SCAN_LIMIT = 4 * 1024 * 1024;
-const DESCRIPTOR_MAX = 24;
+const DESCRIPTOR_MAX = SIGNATURE_SIZE + ZIP64_DESCRIPTOR_SIZE;
 
 /**
  * Checks that the entries tile [preamble, central directory) exactly: each local header where its
  * central record says and agreeing with it, no two entries sharing bytes, nothing unaccounted for.
- * One forward pass over `stream`: entries that lie in the stream's current window are checked in a
- * synchronous loop, the one that crosses into the next window through awaited views.
+ * One forward pass over `stream`. Each entry is checked in steps (header, name and extra, data,
+ * descriptor), each given the bytes it needs: in place when the stream's current window holds
+ * them, else through an awaited view (an entry that crosses into the next window).
  */
 export async function scanEntries(
   stream: PrefixStream,
@@ -62,25 +70,51 @@ export async function scanEntries(
       `${scan.preambleBytes} bytes precede the first entry, more than the limit of ${options.maxPreambleBytes}`,
     );
   }
-  while (scan.next < scan.count) {
-    scan.checkInWindow(stream.buffer, stream.bufferStart, stream.bufferEnd);
-    if (scan.next < scan.count) await scan.checkNext(stream);
+  scan.begin();
+  while (!scan.done) {
+    const from = scan.needFrom;
+    const length = scan.needLength;
+    const start = stream.bufferStart;
+    if (from >= start && from + length <= stream.bufferEnd) {
+      scan.step(stream.buffer, from - start);
+    } else {
+      const view = await stream.view(from, length);
+      scan.step(view.buf, view.at);
+    }
   }
   return scan.result();
 }
 
-/** The scan's position and findings, carried from one window to the next. */
+/** What the current entry's next step checks, in file order. */
+const STEP_HEADER = 0;
+const STEP_NAME_AND_EXTRA = 1;
+const STEP_DATA = 2;
+const STEP_DESCRIPTOR = 3;
+
+/** The scan's position and findings: the entry being checked, its step, and the bytes that step needs. */
 class EntryScan {
   readonly count: number;
   readonly preambleBytes: number;
-  /** Position in file order of the next entry to check; `expected` is where it must start. */
-  next = 0;
+  done = false;
+  /** The file bytes [needFrom, needFrom + needLength) the next step reads. */
+  needFrom = 0;
+  needLength = 0;
+  /** Position in file order of the entry being checked; `expected` is where it must start. */
+  private next = 0;
   private expected: number;
   private manifest: EntrySpan | undefined;
   private readonly unverified: EntrySpan[] = [];
   private readonly entries: DirectoryEntries;
   private readonly order: readonly number[] | null;
   private readonly limit: number;
+  /** The entry being checked: its index, step, and what its earlier steps found. */
+  private i = 0;
+  private stage = STEP_HEADER;
+  private offset = 0;
+  private dataStart = 0;
+  private dataEnd = 0;
+  private zip64 = false;
+  private inScan = false;
 
   constructor(
     structure: ArchiveStructure,
@@ -105,88 +139,72 @@ class EntryScan {
     return { preambleBytes: this.preambleBytes, manifest: this.manifest, unverified: this.unverified };
   }
 
-  /**
-   * Checks entries for as long as everything each one needs (header, data when verifying,
-   * descriptor) lies in `buf`, which holds file bytes [start, end). No await, no allocation.
-   */
-  checkInWindow(buf: Buffer, start: number, end: number): void {
-    const { entries, limit, verifyData, order } = this;
-    const { offsets, compressed } = entries;
-    let k = this.next;
-    let expected = this.expected;
-    for (; k < this.count; k++) {
-      const i = order === null ? k : (order[k] as number);
-      const offset = offsets[i] as number;
-      // startOf throws with the right message; the common case costs two comparisons.
-      if (offset !== expected || offset + LOCAL_HEADER_SIZE > limit) this.startOf(k, i, expected);
-      if (offset < start || offset + LOCAL_HEADER_SIZE > end) break;
-      const at = offset - start;
-      const dataStart = offset + headerLength(entries, i, buf, at, offset, limit);
-      if (dataStart > end) break;
-      const zip64 = compareLocalHeader(entries, i, buf, at);
-      const size = compressed[i] as number;
-      const dataEnd = dataStart + size;
-      if (dataEnd > limit) throw new ArchiveError(dataProblem(entries, i));
-      const inScan = verifyData && size <= IN_SCAN_LIMIT;
-      if (inScan) {
-        if (dataEnd > end) break;
-        verifyInMemory(entries, i, buf.subarray(dataStart - start, dataEnd - start));
+  /** Runs the current step on the bytes it asked for, which start at buf[at]. */
+  step(buf: Buffer, at: number): void {
+    const { entries, i } = this;
+    switch (this.stage) {
+      case STEP_HEADER: {
+        this.dataStart = this.offset + headerLength(entries, i, buf, at, this.offset, this.limit);
+        this.need(STEP_NAME_AND_EXTRA, this.offset, this.dataStart - this.offset);
+        return;
       }
-      let entryEnd = dataEnd;
-      // The local flag, which compareLocalHeader found equal to the central one.
-      if ((u16(buf, at + 6) & FLAG_DESCRIPTOR) !== 0) {
-        const available = Math.min(DESCRIPTOR_MAX, limit - dataEnd);
-        if (dataEnd + available > end) break;
-        entryEnd += descriptorLength(entries, i, buf, dataEnd - start, available, zip64);
+      case STEP_NAME_AND_EXTRA: {
+        this.zip64 = compareLocalHeader(entries, i, buf, at);
+        const size = entries.compressed[i] as number;
+        this.dataEnd = this.dataStart + size;
+        if (this.dataEnd > this.limit) throw new ArchiveError(dataProblem(entries, i));
+        this.inScan = this.verifyData && size <= IN_SCAN_LIMIT;
+        if (this.inScan) this.need(STEP_DATA, this.dataStart, size);
+        else this.afterData();
+        return;
       }
-      if (this.manifest === undefined || verifyData) this.note(i, dataStart, entryEnd, inScan);
-      expected = entryEnd;
+      case STEP_DATA:
+        verifyInMemory(entries, i, buf.subarray(at, at + this.needLength));
+        this.afterData();
+        return;
+      default:
+        this.finish(this.dataEnd + descriptorLength(entries, i, buf, at, this.needLength, this.zip64));
     }
-    this.next = k;
-    this.expected = expected;
   }
 
-  /** Checks the next entry through views: the slow path, for an entry that crosses a window. */
-  async checkNext(stream: PrefixStream): Promise<void> {
-    const { entries, limit } = this;
-    const i = this.indexAt(this.next);
-    const offset = this.startOf(this.next, i, this.expected);
-    let view = await stream.view(offset, LOCAL_HEADER_SIZE);
-    const dataStart = offset + headerLength(entries, i, view.buf, view.at, offset, limit);
-    view = await stream.view(offset, dataStart - offset);
-    const zip64 = compareLocalHeader(entries, i, view.buf, view.at);
-    const dataEnd = dataStart + entries.compressedSize(i);
-    if (dataEnd > limit) throw new ArchiveError(dataProblem(entries, i));
-    const inScan = this.verifyData && entries.compressedSize(i) <= IN_SCAN_LIMIT;
-    if (inScan) {
-      view = await stream.view(dataStart, dataEnd - dataStart);
-      verifyInMemory(entries, i, view.buf.subarray(view.at, view.at + dataEnd - dataStart));
+  /** Starts the entry at position `next` in file order: its local header must be where the last one ended. */
+  begin(): void {
+    const k = this.next;
+    const i = this.indexAt(k);
+    const offset = this.entries.localOffset(i);
+    if (offset !== this.expected) {
+      const previous = k === 0 ? -1 : this.indexAt(k - 1);
+      throw new ArchiveError(spacingProblem(this.entries, previous, i, this.expected));
     }
-    let entryEnd = dataEnd;
-    if ((entries.flags(i) & FLAG_DESCRIPTOR) !== 0) {
-      const available = Math.min(DESCRIPTOR_MAX, limit - dataEnd);
-      view = await stream.view(dataEnd, available);
-      entryEnd += descriptorLength(entries, i, view.buf, view.at, available, zip64);
-    }
-    this.note(i, dataStart, entryEnd, inScan);
-    this.next++;
+    if (offset + LOCAL_HEADER_SIZE > this.limit)
+      throw new ArchiveError(`${where(this.entries, i)}: local header runs into the central directory`);
+    this.i = i;
+    this.offset = offset;
+    this.need(STEP_HEADER, offset, LOCAL_HEADER_SIZE);
+  }
+
+  private afterData(): void {
+    // The central flag, which compareLocalHeader found equal to the local one.
+    if ((this.entries.flags(this.i) & FLAG_DESCRIPTOR) === 0) this.finish(this.dataEnd);
+    else this.need(STEP_DESCRIPTOR, this.dataEnd, Math.min(DESCRIPTOR_MAX, this.limit - this.dataEnd));
+  }
+
+  private finish(entryEnd: number): void {
+    this.note(this.i, this.dataStart, entryEnd, this.inScan);
     this.expected = entryEnd;
+    this.next++;
+    if (this.next < this.count) this.begin();
+    else this.done = true;
+  }
+
+  private need(stage: number, from: number, length: number): void {
+    this.stage = stage;
+    this.needFrom = from;
+    this.needLength = length;
   }
 
   private indexAt(k: number): number {
     return this.order === null ? k : (this.order[k] as number);
-  }
-
-  /** Entry i's local offset, which must be where the previous entry ended. */
-  private startOf(k: number, i: number, expected: number): number {
-    const offset = this.entries.localOffset(i);
-    if (offset !== expected) {
-      const previous = k === 0 ? -1 : this.indexAt(k - 1);
-      throw new ArchiveError(spacingProblem(this.entries, previous, i, expected));
-    }
-    if (offset + LOCAL_HEADER_SIZE > this.limit)
-      throw new ArchiveError(`${where(this.entries, i)}: local header runs into the central directory`);
-    return offset;
   }
 
   /** Keeps the spans needed later: the manifest's, and those of entries too large to check here. */
@@ -209,7 +227,8 @@ function headerLength(
 ): number {
   if (u32(buf, at) !== SIG_LOCAL)
     throw new ArchiveError(`${where(entries, i)}: no local header at offset ${offset}`);
-  const length = LOCAL_HEADER_SIZE + u16(buf, at + 26) + u16(buf, at + 28);
+  const length =
+    LOCAL_HEADER_SIZE + u16(buf, at + LOCAL.fileNameLength) + u16(buf, at + LOCAL.extraFieldLength);
   if (offset + length > limit)
     throw new ArchiveError(`${where(entries, i)}: local header runs into the central directory`);
   return length;
@@ -267,48 +286,48 @@ function where(entries: DirectoryEntries, i: number): string {
 function compareLocalHeader(entries: DirectoryEntries, i: number, buf: Buffer, at: number): boolean {
   const cd = entries.directory;
   const record = entries.starts[i] as number;
-  const nameLength = u16(buf, at + 26);
+  const nameLength = u16(buf, at + LOCAL.fileNameLength);
   const nameAt = at + LOCAL_HEADER_SIZE;
   if (
-    nameLength !== u16(cd, record + 28) ||
+    nameLength !== u16(cd, record + CENTRAL.fileNameLength) ||
     !sameBytes(buf, nameAt, cd, record + CENTRAL_HEADER_SIZE, nameLength)
   ) {
     const name = buf.toString('utf8', nameAt, nameAt + nameLength);
     throw new ArchiveError(`${where(entries, i)}: local header names it ${displayName(name)}`);
   }
-  const flags = u16(buf, at + 6);
+  const flags = u16(buf, at + LOCAL.generalPurposeBitFlag);
   if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0)
     throw new ArchiveError(`${where(entries, i)} is encrypted`);
-  if ((flags & FLAG_DESCRIPTOR) !== (u16(cd, record + 8) & FLAG_DESCRIPTOR)) {
+  if ((flags & FLAG_DESCRIPTOR) !== (u16(cd, record + CENTRAL.generalPurposeBitFlag) & FLAG_DESCRIPTOR)) {
     throw new ArchiveError(
       `${where(entries, i)}: local header and central record disagree on the data descriptor flag`,
     );
   }
-  const method = u16(buf, at + 8);
-  if (method !== u16(cd, record + 10)) {
+  const method = u16(buf, at + LOCAL.compressionMethod);
+  if (method !== u16(cd, record + CENTRAL.compressionMethod)) {
     throw new ArchiveError(
       `${where(entries, i)}: local header says compression method ${method}, central record says ${entries.method(i)}`,
     );
   }
-  let compressed = u32(buf, at + 18);
-  let uncompressed = u32(buf, at + 22);
+  let compressed = u32(buf, at + LOCAL.compressedSize);
+  let uncompressed = u32(buf, at + LOCAL.uncompressedSize);
   let zip64 = false;
   if (compressed === U32_MAX || uncompressed === U32_MAX) {
     const extraAt = nameAt + nameLength;
-    const parsed = parseExtraFields(buf.subarray(extraAt, extraAt + u16(buf, at + 28)));
+    const parsed = parseExtraFields(buf.subarray(extraAt, extraAt + u16(buf, at + LOCAL.extraFieldLength)));
     if ('problem' in parsed) throw new ArchiveError(`${where(entries, i)}: local ${parsed.problem}`);
     const field = parsed.fields.get(ZIP64_EXTRA_ID);
-    if (field === undefined || field.length < 16)
+    if (field === undefined || field.length < ZIP64_EXTRA.compressedSize + 8)
       throw new ArchiveError(
         `${where(entries, i)}: local header has saturated sizes but no zip64 extra field`,
       );
-    uncompressed = readU64(field, 0) ?? -1;
-    compressed = readU64(field, 8) ?? -1;
+    uncompressed = readU64(field, ZIP64_EXTRA.uncompressedSize) ?? -1;
+    compressed = readU64(field, ZIP64_EXTRA.compressedSize) ?? -1;
     zip64 = true;
   }
   const deferred = (flags & FLAG_DESCRIPTOR) !== 0;
-  const crc = u32(buf, at + 14);
-  const centralCrc = u32(cd, record + 16);
+  const crc = u32(buf, at + LOCAL.crc32);
+  const centralCrc = u32(cd, record + CENTRAL.crc32);
   if (crc !== centralCrc && !(deferred && crc === 0))
     throw new ArchiveError(
       `${where(entries, i)}: local header CRC-32 ${hex(crc)} differs from the central record's ${hex(centralCrc)}`,
@@ -342,13 +361,13 @@ function descriptorLength(
   available: number,
   zip64: boolean,
 ): number {
-  const bare = 4 + 2 * (zip64 ? 8 : 4);
+  const bare = zip64 ? ZIP64_DESCRIPTOR_SIZE : DESCRIPTOR_SIZE;
   if (
-    available >= 4 + bare &&
+    available >= SIGNATURE_SIZE + bare &&
     u32(buf, at) === SIG_DESCRIPTOR &&
-    descriptorMatches(entries, i, buf, at + 4, zip64)
+    descriptorMatches(entries, i, buf, at + SIGNATURE_SIZE, zip64)
   )
-    return 4 + bare;
+    return SIGNATURE_SIZE + bare;
   if (available >= bare && descriptorMatches(entries, i, buf, at, zip64)) return bare;
   throw new ArchiveError(
     `${where(entries, i)}: data descriptor is missing or disagrees with the central record`,
@@ -362,10 +381,14 @@ function descriptorMatches(
   at: number,
   zip64: boolean,
 ): boolean {
-  const compressed = zip64 ? readU64(buf, at + 4) : u32(buf, at + 4);
-  const uncompressed = zip64 ? readU64(buf, at + 12) : u32(buf, at + 8);
+  const compressed = zip64
+    ? readU64(buf, at + DATA_DESCRIPTOR.compressedSize)
+    : u32(buf, at + DATA_DESCRIPTOR.compressedSize);
+  const uncompressed = zip64
+    ? readU64(buf, at + DATA_DESCRIPTOR.zip64UncompressedSize)
+    : u32(buf, at + DATA_DESCRIPTOR.uncompressedSize);
   return (
-    u32(buf, at) === entries.crc32(i) &&
+    u32(buf, at + DATA_DESCRIPTOR.crc32) === entries.crc32(i) &&
     compressed === entries.compressedSize(i) &&
     uncompressed === entries.uncompressedSize(i)
   );

@@ -2,9 +2,13 @@ import { crc32 } from 'node:zlib';
 import { UsageError } from '../common/errors.js';
 import { entryNameProblem } from '../common/validate.js';
 import {
+  CENTRAL,
   CENTRAL_HEADER_SIZE,
+  EOCD,
   EOCD_SIZE,
+  EXTRA_FIELD,
   FLAG_UTF8,
+  LOCAL,
   LOCAL_HEADER_SIZE,
   METHOD_STORED,
   SIG_CENTRAL,
@@ -15,8 +19,10 @@ import {
   U16_MAX,
   U32_MAX,
   writeU64,
+  ZIP64_EOCD,
   ZIP64_EOCD_SIZE,
   ZIP64_EXTRA_ID,
+  ZIP64_LOCATOR,
   ZIP64_LOCATOR_SIZE,
 } from './format.js';
 import type { ArchiveStructure } from './structure.js';
@@ -104,17 +110,17 @@ function keptDirectory(base: SpliceBase, nameRaw: Buffer): { parts: Buffer[]; co
 
 function localHeader(nameRaw: Buffer, flags: number, crc: number, size: number): Buffer {
   const header = Buffer.alloc(LOCAL_HEADER_SIZE + nameRaw.length);
-  header.writeUInt32LE(SIG_LOCAL, 0);
-  header.writeUInt16LE(VERSION_NEEDED, 4);
-  header.writeUInt16LE(flags, 6);
-  header.writeUInt16LE(METHOD_STORED, 8);
-  header.writeUInt16LE(DOS_TIME, 10);
-  header.writeUInt16LE(DOS_DATE, 12);
-  header.writeUInt32LE(crc, 14);
-  header.writeUInt32LE(size, 18);
-  header.writeUInt32LE(size, 22);
-  header.writeUInt16LE(nameRaw.length, 26);
-  header.writeUInt16LE(0, 28);
+  header.writeUInt32LE(SIG_LOCAL, LOCAL.signature);
+  header.writeUInt16LE(VERSION_NEEDED, LOCAL.versionNeededToExtract);
+  header.writeUInt16LE(flags, LOCAL.generalPurposeBitFlag);
+  header.writeUInt16LE(METHOD_STORED, LOCAL.compressionMethod);
+  header.writeUInt16LE(DOS_TIME, LOCAL.lastModFileTime);
+  header.writeUInt16LE(DOS_DATE, LOCAL.lastModFileDate);
+  header.writeUInt32LE(crc, LOCAL.crc32);
+  header.writeUInt32LE(size, LOCAL.compressedSize);
+  header.writeUInt32LE(size, LOCAL.uncompressedSize);
+  header.writeUInt16LE(nameRaw.length, LOCAL.fileNameLength);
+  header.writeUInt16LE(0, LOCAL.extraFieldLength);
   nameRaw.copy(header, LOCAL_HEADER_SIZE);
   return header;
 }
@@ -129,33 +135,34 @@ function centralRecord(
   const farOffset = localOffset >= U32_MAX;
   const extra = farOffset ? zip64OffsetExtra(localOffset) : Buffer.alloc(0);
   const record = Buffer.alloc(CENTRAL_HEADER_SIZE + nameRaw.length + extra.length);
-  record.writeUInt32LE(SIG_CENTRAL, 0);
-  record.writeUInt16LE(VERSION_MADE_BY, 4);
-  record.writeUInt16LE(farOffset ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED, 6);
-  record.writeUInt16LE(flags, 8);
-  record.writeUInt16LE(METHOD_STORED, 10);
-  record.writeUInt16LE(DOS_TIME, 12);
-  record.writeUInt16LE(DOS_DATE, 14);
-  record.writeUInt32LE(crc, 16);
-  record.writeUInt32LE(size, 20);
-  record.writeUInt32LE(size, 24);
-  record.writeUInt16LE(nameRaw.length, 28);
-  record.writeUInt16LE(extra.length, 30);
-  record.writeUInt16LE(0, 32);
-  record.writeUInt16LE(0, 34);
-  record.writeUInt16LE(0, 36);
-  record.writeUInt32LE(REGULAR_FILE_0644, 38);
-  record.writeUInt32LE(farOffset ? U32_MAX : localOffset, 42);
+  record.writeUInt32LE(SIG_CENTRAL, CENTRAL.signature);
+  record.writeUInt16LE(VERSION_MADE_BY, CENTRAL.versionMadeBy);
+  record.writeUInt16LE(farOffset ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED, CENTRAL.versionNeededToExtract);
+  record.writeUInt16LE(flags, CENTRAL.generalPurposeBitFlag);
+  record.writeUInt16LE(METHOD_STORED, CENTRAL.compressionMethod);
+  record.writeUInt16LE(DOS_TIME, CENTRAL.lastModFileTime);
+  record.writeUInt16LE(DOS_DATE, CENTRAL.lastModFileDate);
+  record.writeUInt32LE(crc, CENTRAL.crc32);
+  record.writeUInt32LE(size, CENTRAL.compressedSize);
+  record.writeUInt32LE(size, CENTRAL.uncompressedSize);
+  record.writeUInt16LE(nameRaw.length, CENTRAL.fileNameLength);
+  record.writeUInt16LE(extra.length, CENTRAL.extraFieldLength);
+  record.writeUInt16LE(0, CENTRAL.fileCommentLength);
+  record.writeUInt16LE(0, CENTRAL.diskNumberStart);
+  record.writeUInt16LE(0, CENTRAL.internalFileAttributes);
+  record.writeUInt32LE(REGULAR_FILE_0644, CENTRAL.externalFileAttributes);
+  record.writeUInt32LE(farOffset ? U32_MAX : localOffset, CENTRAL.relativeOffsetOfLocalHeader);
   nameRaw.copy(record, CENTRAL_HEADER_SIZE);
   extra.copy(record, CENTRAL_HEADER_SIZE + nameRaw.length);
   return record;
 }
 
 function zip64OffsetExtra(offset: number): Buffer {
-  const extra = Buffer.alloc(12);
-  extra.writeUInt16LE(ZIP64_EXTRA_ID, 0);
-  extra.writeUInt16LE(8, 2);
-  writeU64(extra, offset, 4);
+  // Only the offset is saturated, so it is the field's only value.
+  const extra = Buffer.alloc(EXTRA_FIELD.data + 8);
+  extra.writeUInt16LE(ZIP64_EXTRA_ID, EXTRA_FIELD.headerId);
+  extra.writeUInt16LE(8, EXTRA_FIELD.dataSize);
+  writeU64(extra, offset, EXTRA_FIELD.data);
   return extra;
 }
 
@@ -172,26 +179,27 @@ function endRecords(
   const sizeOverflows = cdSize >= U32_MAX;
   const zip64 = baseZip64 || countOverflows || offsetOverflows || sizeOverflows;
   const eocd = Buffer.alloc(EOCD_SIZE + comment.length);
-  eocd.writeUInt32LE(SIG_EOCD, 0);
-  eocd.writeUInt16LE(countOverflows ? U16_MAX : count, 8);
-  eocd.writeUInt16LE(countOverflows ? U16_MAX : count, 10);
-  eocd.writeUInt32LE(sizeOverflows ? U32_MAX : cdSize, 12);
-  eocd.writeUInt32LE(offsetOverflows ? U32_MAX : cdOffset, 16);
-  eocd.writeUInt16LE(comment.length, 20);
+  eocd.writeUInt32LE(SIG_EOCD, EOCD.signature);
+  eocd.writeUInt16LE(countOverflows ? U16_MAX : count, EOCD.entryCountThisDisk);
+  eocd.writeUInt16LE(countOverflows ? U16_MAX : count, EOCD.entryCount);
+  eocd.writeUInt32LE(sizeOverflows ? U32_MAX : cdSize, EOCD.centralDirectorySize);
+  eocd.writeUInt32LE(offsetOverflows ? U32_MAX : cdOffset, EOCD.centralDirectoryOffset);
+  eocd.writeUInt16LE(comment.length, EOCD.commentLength);
   comment.copy(eocd, EOCD_SIZE);
   if (!zip64) return eocd;
   const record = Buffer.alloc(ZIP64_EOCD_SIZE);
-  record.writeUInt32LE(SIG_ZIP64_EOCD, 0);
-  writeU64(record, ZIP64_EOCD_SIZE - 12, 4);
-  record.writeUInt16LE((3 << 8) | VERSION_NEEDED_ZIP64, 12);
-  record.writeUInt16LE(VERSION_NEEDED_ZIP64, 14);
-  writeU64(record, count, 24);
-  writeU64(record, count, 32);
-  writeU64(record, cdSize, 40);
-  writeU64(record, cdOffset, 48);
+  record.writeUInt32LE(SIG_ZIP64_EOCD, ZIP64_EOCD.signature);
+  // The size counts what follows the size field itself.
+  writeU64(record, ZIP64_EOCD_SIZE - (ZIP64_EOCD.sizeOfRecord + 8), ZIP64_EOCD.sizeOfRecord);
+  record.writeUInt16LE((3 << 8) | VERSION_NEEDED_ZIP64, ZIP64_EOCD.versionMadeBy);
+  record.writeUInt16LE(VERSION_NEEDED_ZIP64, ZIP64_EOCD.versionNeededToExtract);
+  writeU64(record, count, ZIP64_EOCD.entryCountThisDisk);
+  writeU64(record, count, ZIP64_EOCD.entryCount);
+  writeU64(record, cdSize, ZIP64_EOCD.centralDirectorySize);
+  writeU64(record, cdOffset, ZIP64_EOCD.centralDirectoryOffset);
   const locator = Buffer.alloc(ZIP64_LOCATOR_SIZE);
-  locator.writeUInt32LE(SIG_ZIP64_LOCATOR, 0);
-  writeU64(locator, cdOffset + cdSize, 8);
-  locator.writeUInt32LE(1, 16);
+  locator.writeUInt32LE(SIG_ZIP64_LOCATOR, ZIP64_LOCATOR.signature);
+  writeU64(locator, cdOffset + cdSize, ZIP64_LOCATOR.zip64EocdrOffset);
+  locator.writeUInt32LE(1, ZIP64_LOCATOR.totalNumberOfDisks);
   return Buffer.concat([record, locator, eocd]);
 }

@@ -2,17 +2,22 @@ import type { FileHandle } from 'node:fs/promises';
 import { ArchiveError } from '../common/errors.js';
 import { type CentralRecord, DirectoryEntries } from './directory.js';
 import {
+  CENTRAL,
   CENTRAL_HEADER_SIZE,
+  EOCD,
   EOCD_SIZE,
   MAX_COMMENT,
   readU64,
   SIG_CENTRAL,
   SIG_EOCD,
+  SIG_LOCAL,
   SIG_ZIP64_EOCD,
   SIG_ZIP64_LOCATOR,
   U16_MAX,
   U32_MAX,
+  ZIP64_EOCD,
   ZIP64_EOCD_SIZE,
+  ZIP64_LOCATOR,
   ZIP64_LOCATOR_SIZE,
 } from './format.js';
 import { keepLayout } from './keep-layout.js';
@@ -70,15 +75,15 @@ async function findEndRecord(fh: FileHandle, fileSize: number): Promise<EndRecor
   const tailLength = Math.min(fileSize, EOCD_SIZE + MAX_COMMENT);
   const tail = await readAt(fh, fileSize - tailLength, tailLength);
   for (let pos = tailLength - EOCD_SIZE; pos >= 0; pos--) {
-    if (tail.readUInt32LE(pos) !== SIG_EOCD) continue;
-    const commentLength = tail.readUInt16LE(pos + 20);
+    if (tail.readUInt32LE(pos + EOCD.signature) !== SIG_EOCD) continue;
+    const commentLength = tail.readUInt16LE(pos + EOCD.commentLength);
     if (pos + EOCD_SIZE + commentLength !== tailLength) continue;
-    const disk = tail.readUInt16LE(pos + 4);
-    const cdDisk = tail.readUInt16LE(pos + 6);
-    const entriesOnDisk = tail.readUInt16LE(pos + 8);
-    const entryCount = tail.readUInt16LE(pos + 10);
-    const cdSize = tail.readUInt32LE(pos + 12);
-    const cdOffset = tail.readUInt32LE(pos + 16);
+    const disk = tail.readUInt16LE(pos + EOCD.diskNumber);
+    const cdDisk = tail.readUInt16LE(pos + EOCD.centralDirectoryDiskNumber);
+    const entriesOnDisk = tail.readUInt16LE(pos + EOCD.entryCountThisDisk);
+    const entryCount = tail.readUInt16LE(pos + EOCD.entryCount);
+    const cdSize = tail.readUInt32LE(pos + EOCD.centralDirectorySize);
+    const cdOffset = tail.readUInt32LE(pos + EOCD.centralDirectoryOffset);
     const needsZip64 = entryCount === U16_MAX || cdSize === U32_MAX || cdOffset === U32_MAX;
     if (!needsZip64 && (disk !== 0 || cdDisk !== 0 || entriesOnDisk !== entryCount)) {
       throw new ArchiveError('multi-disk (split) archives are not supported');
@@ -93,7 +98,7 @@ async function findEndRecord(fh: FileHandle, fileSize: number): Promise<EndRecor
     };
   }
   const head = await readAt(fh, 0, Math.min(4, fileSize));
-  if (head.length === 4 && head.readUInt32LE(0) === 0x04034b50) {
+  if (head.length === 4 && head.readUInt32LE(0) === SIG_LOCAL) {
     throw new ArchiveError('archive is truncated: no end-of-central-directory record found');
   }
   throw new ArchiveError('not a zip archive: no end-of-central-directory record found');
@@ -106,38 +111,45 @@ async function applyZip64(
 ): Promise<{ end: EndRecord; zip64: boolean; endRecordsOffset: number }> {
   const locatorOffset = end.eocdOffset - ZIP64_LOCATOR_SIZE;
   const locator = locatorOffset >= 0 ? await readAt(fh, locatorOffset, ZIP64_LOCATOR_SIZE) : null;
-  if (locator === null || locator.readUInt32LE(0) !== SIG_ZIP64_LOCATOR) {
+  if (locator === null || locator.readUInt32LE(ZIP64_LOCATOR.signature) !== SIG_ZIP64_LOCATOR) {
     if (end.needsZip64)
       throw new ArchiveError(
         'end record needs zip64 values but the zip64 end-of-central-directory locator is missing',
       );
     return { end, zip64: false, endRecordsOffset: end.eocdOffset };
   }
-  if (locator.readUInt32LE(4) !== 0 || locator.readUInt32LE(16) > 1)
+  if (
+    locator.readUInt32LE(ZIP64_LOCATOR.zip64EocdrDiskNumber) !== 0 ||
+    locator.readUInt32LE(ZIP64_LOCATOR.totalNumberOfDisks) > 1
+  )
     throw new ArchiveError('multi-disk (split) archives are not supported');
-  const recordOffset = readU64(locator, 8);
+  const recordOffset = readU64(locator, ZIP64_LOCATOR.zip64EocdrOffset);
   if (recordOffset === null || recordOffset + ZIP64_EOCD_SIZE > locatorOffset) {
     throw new ArchiveError(
       `zip64 locator points to offset ${recordOffset ?? 'beyond 2^53'}, past its own position ${locatorOffset}`,
     );
   }
   const record = await readAt(fh, recordOffset, ZIP64_EOCD_SIZE);
-  if (record.readUInt32LE(0) !== SIG_ZIP64_EOCD)
+  if (record.readUInt32LE(ZIP64_EOCD.signature) !== SIG_ZIP64_EOCD)
     throw new ArchiveError(
       `bad zip64 end-of-central-directory record at offset ${recordOffset}: wrong signature`,
     );
-  const recordSize = readU64(record, 4);
-  if (recordSize === null || recordOffset + 12 + recordSize !== locatorOffset) {
+  const recordSize = readU64(record, ZIP64_EOCD.sizeOfRecord);
+  // The size counts what follows the size field itself.
+  if (recordSize === null || recordOffset + ZIP64_EOCD.sizeOfRecord + 8 + recordSize !== locatorOffset) {
     throw new ArchiveError(
       `zip64 end record at offset ${recordOffset} declares ${recordSize} bytes, which does not reach the locator at ${locatorOffset}`,
     );
   }
-  if (record.readUInt32LE(16) !== 0 || record.readUInt32LE(20) !== 0)
+  if (
+    record.readUInt32LE(ZIP64_EOCD.diskNumber) !== 0 ||
+    record.readUInt32LE(ZIP64_EOCD.centralDirectoryDiskNumber) !== 0
+  )
     throw new ArchiveError('multi-disk (split) archives are not supported');
-  const entriesOnDisk = readU64(record, 24);
-  const entryCount = readU64(record, 32);
-  const cdSize = readU64(record, 40);
-  const cdOffset = readU64(record, 48);
+  const entriesOnDisk = readU64(record, ZIP64_EOCD.entryCountThisDisk);
+  const entryCount = readU64(record, ZIP64_EOCD.entryCount);
+  const cdSize = readU64(record, ZIP64_EOCD.centralDirectorySize);
+  const cdOffset = readU64(record, ZIP64_EOCD.centralDirectoryOffset);
   if (entryCount === null || cdSize === null || cdOffset === null || entriesOnDisk !== entryCount) {
     throw new ArchiveError('zip64 end record holds impossible entry counts or sizes');
   }
@@ -169,7 +181,7 @@ export async function locateDirectory(
     }
     const shifted = endRecordsOffset - end.cdSize;
     const probe = shifted >= 0 ? await readAt(fh, shifted, 4) : null;
-    if (probe !== null && probe.readUInt32LE(0) === SIG_CENTRAL) {
+    if (probe !== null && probe.readUInt32LE(CENTRAL.signature) === SIG_CENTRAL) {
       throw new ArchiveError(
         `offsets are relative to byte ${shifted - end.cdOffset}, not to the start of the file (data was prepended without adjusting them; 'zip -A' fixes this)`,
       );

@@ -8,6 +8,9 @@ const WINDOW_MS = 4;
  * running, go in one write, so concurrent builds (a rebuild after rotations, a burst of first
  * downloads) pay one commit, one fsync, between them instead of one each. Every caller's
  * promise settles with its own batch.
+ *
+ * bench: "bundles rebuild after rotations" (service section): one insert per bundle instead made
+ * it 1.4x slower (3,000 organizations, same run, interleaved).
  */
 export class GroupCommit<T> {
   private readonly queue: { row: T; settle: (error?: unknown) => void }[] = [];

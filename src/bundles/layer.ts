@@ -120,7 +120,6 @@ export function createBundleLayer(deps: BundleLayerDeps): BundleLayer {
       if (collector !== undefined) clearInterval(collector);
       collector = undefined;
       await Promise.allSettled(pending);
-      await service.close();
     },
   };
 }

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { PreparedBase } from '../archive/prepared.js';
 import { spliceBundle } from '../archive/prepared.js';
-import { buildTail } from '../archive/splice.js';
 import { BadRequestError, GoneError, InternalError, NotFoundError } from '../common/errors.js';
 import { KEY_PURPOSES } from '../common/validate.js';
 import type { Credentials } from '../credentials/credentials.js';
@@ -18,7 +17,6 @@ import { bundleIdentity } from './identity.js';
 import { type BundlePart, partsFor, type ResolvedRange } from './ranges.js';
 import { buildStatement, signStatement } from './signature.js';
 import type { SigningKey } from './signing-keys.js';
-import { TailDigests } from './tail-digests.js';
 import { zipFormat } from './zip-format.js';
 
 /** Seals render settings (they may hold a proxy password) under the master key, bound to the org. */
@@ -79,7 +77,6 @@ export class BundleService {
 
   /** Bundle records built at the same time (a rebuild, a burst of first downloads) commit together. */
   private readonly records: GroupCommit<BundleRow>;
-  private readonly digests = new TailDigests();
 
   constructor(private readonly deps: BundleServiceDeps) {
     this.records = new GroupCommit((rows) => deps.ops.insertBundles(rows));
@@ -196,11 +193,6 @@ export class BundleService {
     return dead.length === 0 ? 0 : this.deps.ops.deleteBundles(dead);
   }
 
-  /** Stops the digest worker (builds still running hash in place). */
-  async close(): Promise<void> {
-    await this.digests.close();
-  }
-
   private identity(
     orgId: string,
     kind: AgentKind,
@@ -238,14 +230,7 @@ export class BundleService {
     const { orgId, kind, base, settings, secrets } = input;
     const prepared = await this.deps.bases.get(base);
     const config = renderConfig(kind, this.values(settings, secrets));
-    const tail = buildTail(prepared.structure, { path: kind.target, data: config });
-    const sha256 = await this.digests.sha256(
-      prepared,
-      tail.parts,
-      this.building.size,
-      () => this.deps.blobs.get(base.blobKey),
-      tail.prefixLength,
-    );
+    const { sha256, size } = spliceBundle(prepared, { path: kind.target, data: config });
     const fileName = `agentpack-${kind.kind}-${base.version}-${input.slug}.${kind.archive}`;
     const key = await this.deps.signingKey();
     const statement = buildStatement({
@@ -268,7 +253,7 @@ export class BundleService {
       settingsSealed: sealedSettings.sealed,
       settingsMasterKeyId: sealedSettings.masterKeyId,
       sha256,
-      size: tail.prefixLength + tail.length,
+      size,
       fileName,
       statement: statement.toString('utf8'),
       signature: signStatement(statement, key).toString('base64'),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, UsageError } from '../common/errors.js';
-import { echo, isOrgId } from '../common/validate.js';
+import { UsageError } from '../common/errors.js';
+import { isOrgId } from '../common/validate.js';
 import type { OrganizationRow, StoreOps } from '../storage/db/types.js';
 import { appendAudit } from './audit.js';
 import { type CredentialsContext, isoTime } from './context.js';
@@ -56,12 +56,6 @@ export function organizationSlug(name: string, chosen?: string): string {
 /** By id (UUID) or by slug. */
 export async function findOrganization(ops: StoreOps, ref: string): Promise<OrganizationRow | undefined> {
   return isOrgId(ref) ? ops.findOrganizationById(ref) : ops.findOrganizationBySlug(ref);
-}
-
-export async function requireOrganization(ops: StoreOps, ref: string): Promise<OrganizationRow> {
-  const org = await findOrganization(ops, ref);
-  if (org === undefined) throw new NotFoundError(`no organization with id or slug '${echo(ref)}'`);
-  return org;
 }
 
 export function toOrganization(row: OrganizationRow): Organization {

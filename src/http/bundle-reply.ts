@@ -3,8 +3,6 @@ import { parseRange } from '../bundles/ranges.js';
 import type { Bundle, BundleService } from '../bundles/service.js';
 import { BadRequestError, RangeNotSatisfiableError } from '../common/errors.js';
 
-export type BundleFormat = 'embedded' | 'zip';
-
 /** Where the statement and signature of the bundle at `bundleUrl` live (relative URLs). */
 export interface VerificationLinks {
   readonly statement: string;

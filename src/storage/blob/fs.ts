@@ -18,7 +18,7 @@ import {
   validateBlobPrefix,
   validateRange,
 } from './key.js';
-import { bufferChunks, concatSource, digestMismatch, validateSha256 } from './stream.js';
+import { bufferChunks, digestMismatch, validateSha256 } from './stream.js';
 import type {
   BlobInfo,
   BlobListEntry,
@@ -402,18 +402,6 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     head,
     delete: del,
     list,
-    async copy(fromKey, toKey) {
-      validateBlobKey(toKey);
-      const info = await head(fromKey);
-      if (info === null) throw new NotFoundError(`no blob "${fromKey}" to copy`);
-      if (fromKey === toKey) return;
-      await put(toKey, await get(fromKey), { contentType: info.contentType, sha256: info.sha256 });
-    },
-    async concat(toKey, parts, opts = {}) {
-      validateBlobKey(toKey);
-      const { size } = await put(toKey, concatSource(store, parts), opts);
-      return { size };
-    },
     async close() {},
   };
   return store;

@@ -15,7 +15,6 @@ import {
   S3Client,
   type S3ClientConfig,
   UploadPartCommand,
-  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import {
   AgentpackError,
@@ -26,24 +25,8 @@ import {
   UnavailableError,
 } from '../../common/errors.js';
 import { blobKeyProblem, validateBlobKey, validateBlobPrefix, validateRange } from './key.js';
-import {
-  ByteQueue,
-  bufferChunks,
-  concatSource,
-  digestMismatch,
-  firstBytes,
-  validateSha256,
-} from './stream.js';
-import type {
-  BlobInfo,
-  BlobListEntry,
-  BlobStore,
-  ByteRange,
-  ConcatOptions,
-  ConcatPart,
-  PutOptions,
-  PutResult,
-} from './types.js';
+import { ByteQueue, bufferChunks, digestMismatch, firstBytes, validateSha256 } from './stream.js';
+import type { BlobInfo, BlobListEntry, BlobStore, ByteRange, PutOptions, PutResult } from './types.js';
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -92,8 +75,6 @@ interface Upload {
   id: string;
   parts: CompletedPart[];
 }
-
-type Segment = Buffer | { key: string; start: number; end: number; etag: string | undefined };
 
 function checkOptions(options: S3BlobStoreOptions): void {
   const fail = (message: string): never => {
@@ -193,35 +174,6 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       ),
     );
     upload.parts.push({ PartNumber, ETag: out.ETag });
-  }
-
-  /** Copies a stored range into the upload, in pieces of at most 5 GiB (each well above 5 MiB). */
-  async function copyParts(
-    upload: Upload,
-    from: { key: string; etag: string | undefined },
-    start: number,
-    end: number,
-  ) {
-    const length = end - start + 1;
-    const piece = Math.ceil(length / Math.ceil(length / MAX_COPY));
-    for (let offset = start; offset <= end; offset += piece) {
-      const PartNumber = upload.parts.length + 1;
-      const last = Math.min(offset + piece - 1, end);
-      const out = await call('concat', from.key, () =>
-        client.send(
-          new UploadPartCopyCommand({
-            Bucket: bucket,
-            Key: full(upload.key),
-            UploadId: upload.id,
-            PartNumber,
-            CopySource: copySource(from.key),
-            CopySourceRange: `bytes=${offset}-${last}`,
-            CopySourceIfMatch: from.etag,
-          }),
-        ),
-      );
-      upload.parts.push({ PartNumber, ETag: out.CopyPartResult?.ETag });
-    }
   }
 
   async function complete(upload: Upload): Promise<string | undefined> {
@@ -418,116 +370,6 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     }
   }
 
-  async function copy(fromKey: string, toKey: string): Promise<void> {
-    validateBlobKey(fromKey);
-    validateBlobKey(toKey);
-    if (fromKey === toKey) {
-      if ((await head(fromKey)) === null) throw new NotFoundError(`no blob "${fromKey}" to copy`);
-      return;
-    }
-    await call('copy', fromKey, () =>
-      client.send(
-        new CopyObjectCommand({
-          Bucket: bucket,
-          Key: full(toKey),
-          CopySource: copySource(fromKey),
-          MetadataDirective: 'COPY',
-        }),
-      ),
-    );
-  }
-
-  /** Sizes every stored part up front, so bad ranges fail before anything is uploaded. */
-  async function resolveParts(parts: ConcatPart[]): Promise<Segment[]> {
-    const segments: Segment[] = [];
-    for (const part of parts) {
-      if (Buffer.isBuffer(part)) {
-        segments.push(part);
-        continue;
-      }
-      validateBlobKey(part.key);
-      if (part.range) validateRange(part.range);
-      const info = await head(part.key);
-      if (info === null) throw new NotFoundError(`no blob "${part.key}" to concatenate`);
-      const { start, end } = part.range ?? { start: 0, end: info.size - 1 };
-      if (part.range && end >= info.size) {
-        throw new RangeNotSatisfiableError(
-          `expected range ${start}-${end} within the ${info.size} bytes of blob "${part.key}"`,
-        );
-      }
-      if (end >= start) segments.push({ key: part.key, start, end, etag: info.etag });
-    }
-    return segments;
-  }
-
-  async function readRange(key: string, start: number, end: number): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of bufferChunks(await get(key, { start, end }))) chunks.push(chunk);
-    const bytes = Buffer.concat(chunks);
-    if (bytes.length !== end - start + 1) {
-      throw new BadGatewayError(
-        'STORAGE_FAILED',
-        `S3 blob store: expected ${end - start + 1} bytes of "${key}" at ${start}, got ${bytes.length}`,
-      );
-    }
-    return bytes;
-  }
-
-  /**
-   * Stored ranges of at least 5 MiB become UploadPartCopy parts; everything else (buffers, small
-   * ranges, and the bytes needed to top a short part up to 5 MiB) is uploaded from memory.
-   */
-  async function concat(
-    toKey: string,
-    parts: ConcatPart[],
-    opts: ConcatOptions = {},
-  ): Promise<{ size: number }> {
-    validateBlobKey(toKey);
-    validateSha256(opts.sha256);
-    const segments = await resolveParts(parts);
-    const length = (s: Segment): number => (Buffer.isBuffer(s) ? s.length : s.end - s.start + 1);
-    const total = segments.reduce((sum, s) => sum + length(s), 0);
-    if (!segments.some((s) => !Buffer.isBuffer(s) && length(s) >= MIN_PART)) {
-      // Nothing worth copying server-side: stream it, which also verifies opts.sha256.
-      return { size: (await put(toKey, concatSource(store, parts), opts)).size };
-    }
-    const upload = await createUpload(toKey, opts);
-    try {
-      const pending = new ByteQueue();
-      const flush = async (): Promise<void> => {
-        if (pending.length > 0) await uploadPart(upload, pending.take(pending.length));
-      };
-      for (const segment of segments) {
-        if (Buffer.isBuffer(segment)) {
-          pending.push(segment);
-          if (pending.length >= MIN_PART) await flush();
-          continue;
-        }
-        let { start } = segment;
-        const { end } = segment;
-        if (pending.length > 0) {
-          const take = Math.min(end - start + 1, MIN_PART - pending.length);
-          pending.push(await readRange(segment.key, start, start + take - 1));
-          start += take;
-          if (pending.length >= MIN_PART) await flush();
-        }
-        // Here pending is empty or the segment is used up, so no short part precedes a copy.
-        if (end - start + 1 >= MIN_PART) {
-          await copyParts(upload, segment, start, end);
-        } else if (end >= start) {
-          pending.push(await readRange(segment.key, start, end));
-          if (pending.length >= MIN_PART) await flush();
-        }
-      }
-      await flush();
-      await complete(upload);
-      return { size: total };
-    } catch (error) {
-      await abort(upload);
-      throw error;
-    }
-  }
-
   const store: BlobStore = {
     put,
     get,
@@ -539,8 +381,6 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       );
     },
     list,
-    copy,
-    concat,
     async close() {
       client.destroy();
     },

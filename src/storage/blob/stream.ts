@@ -1,13 +1,10 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   type AgentpackError,
   BadRequestError,
   InternalError,
-  RangeNotSatisfiableError,
   UnprocessableError,
 } from '../../common/errors.js';
-import { validateBlobKey, validateRange } from './key.js';
-import type { BlobStore, ConcatPart } from './types.js';
 
 /** Chunks of `source` as Buffers; strings (a Readable with an encoding set) are re-encoded. */
 export async function* bufferChunks(source: Readable | Buffer): AsyncGenerator<Buffer> {
@@ -38,39 +35,6 @@ export function digestMismatch(key: string, expected: string, actual: string): A
     'BLOB_DIGEST_MISMATCH',
     `expected sha256 ${expected} for blob "${key}", computed ${actual}; nothing was stored`,
   );
-}
-
-/**
- * The bytes of a concatenation, read through the store. Ranges must be served in full: a range
- * running past its object would otherwise yield a silently shorter result.
- */
-export function concatSource(store: BlobStore, parts: ConcatPart[]): Readable {
-  for (const part of parts) {
-    if (!Buffer.isBuffer(part)) {
-      validateBlobKey(part.key);
-      if (part.range) validateRange(part.range);
-    }
-  }
-  async function* bytes(): AsyncGenerator<Buffer> {
-    for (const part of parts) {
-      if (Buffer.isBuffer(part)) {
-        yield part;
-        continue;
-      }
-      let count = 0;
-      for await (const chunk of bufferChunks(await store.get(part.key, part.range))) {
-        count += chunk.length;
-        yield chunk;
-      }
-      const expected = part.range ? part.range.end - part.range.start + 1 : count;
-      if (count !== expected) {
-        throw new RangeNotSatisfiableError(
-          `expected ${expected} bytes from blob "${part.key}" at ${part.range?.start}, got only ${count}`,
-        );
-      }
-    }
-  }
-  return Readable.from(bytes(), { objectMode: false });
 }
 
 /** Bytes waiting to be sent in pieces of a chosen size (multipart parts); `take` slices exactly. */

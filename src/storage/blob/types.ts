@@ -15,16 +15,6 @@ export interface PutOptions {
   sha256?: string;
 }
 
-export interface ConcatOptions {
-  contentType?: string;
-  /**
-   * SHA-256 (hex) of the result, recorded with it. Callers usually know it without reading the
-   * bytes (a saved hash state of the prefix, finished with the tail). Where the bytes pass through
-   * this process it is verified; a server-side S3 assembly records it as given.
-   */
-  sha256?: string;
-}
-
 export interface PutResult {
   size: number;
   sha256: string;
@@ -57,9 +47,6 @@ export interface BlobReader {
   /** Waits for reads in progress, then releases the object. Idempotent. */
   close(): Promise<void>;
 }
-
-/** A piece of a concatenated object: a stored object (or a range of it) or literal bytes. */
-export type ConcatPart = { key: string; range?: ByteRange } | Buffer;
 
 /**
  * Where archives and bundles live: local disk by default, S3 when instances share storage.
@@ -98,17 +85,6 @@ export interface BlobStore {
 
   /** Every object whose key starts with `prefix` (a plain string prefix, not a directory). */
   list(prefix: string): AsyncIterable<BlobListEntry>;
-
-  /** Copies an object without moving its bytes through this process where the backend allows. */
-  copy(fromKey: string, toKey: string): Promise<void>;
-
-  /**
-   * Writes the concatenation of `parts` to `toKey`, all or nothing. On S3, large stored ranges
-   * are copied server-side (UploadPartCopy), which lets a bundle (a stored base prefix plus a
-   * small per-organization tail) be materialized without downloading the base. A range must lie
-   * within its object.
-   */
-  concat(toKey: string, parts: ConcatPart[], opts?: ConcatOptions): Promise<{ size: number }>;
 
   /** Releases connections; the store must not be used afterwards. */
   close(): Promise<void>;

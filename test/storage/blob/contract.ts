@@ -211,10 +211,6 @@ export function blobStoreContract(open: () => Promise<BlobStoreHarness>): void {
           () => store.get(bad),
           () => store.head(bad),
           () => store.delete(bad),
-          () => store.copy(bad, 'ok'),
-          () => store.copy('ok', bad),
-          () => store.concat(bad, [Buffer.from('x')]),
-          () => store.concat('ok', [{ key: bad }]),
         ]) {
           await expect(attempt()).rejects.toMatchObject({ code: 'BLOB_KEY_INVALID', status: 400 });
         }
@@ -336,109 +332,6 @@ export function blobStoreContract(open: () => Promise<BlobStoreHarness>): void {
       await expect(store.get('gone/soon')).rejects.toBeInstanceOf(NotFoundError);
       expect(await keys(store, '')).toEqual(['gone/stays']);
       expect((await rawNames()).some((n) => n.includes('soon'))).toBe(false);
-    });
-  });
-
-  describe('copy', () => {
-    it('copies bytes and digest and leaves the source in place', async () => {
-      const { store } = await harness();
-      const bytes = randomBytes(70_000);
-      await store.put('src/a.jar', bytes, { contentType: 'application/java-archive' });
-      await store.put('dst/a.jar', Buffer.from('to be replaced'));
-      await store.copy('src/a.jar', 'dst/a.jar');
-      expect((await readAll(await store.get('dst/a.jar'))).equals(bytes)).toBe(true);
-      expect(await store.head('dst/a.jar')).toMatchObject({
-        size: bytes.length,
-        sha256: sha256(bytes),
-        contentType: 'application/java-archive',
-      });
-      expect((await readAll(await store.get('src/a.jar'))).equals(bytes)).toBe(true);
-    });
-
-    it('copying a key onto itself changes nothing; a missing source is NotFoundError', async () => {
-      const { store } = await harness();
-      await store.put('self', Buffer.from('same'));
-      await store.copy('self', 'self');
-      expect((await readAll(await store.get('self'))).toString()).toBe('same');
-      await expect(store.copy('missing', 'target')).rejects.toBeInstanceOf(NotFoundError);
-      await expect(store.copy('missing', 'missing')).rejects.toBeInstanceOf(NotFoundError);
-      expect(await store.head('target')).toBeNull();
-    });
-  });
-
-  describe('concat', () => {
-    it('joins a multi-MiB stored prefix range and a small tail byte for byte', async () => {
-      const { store } = await harness();
-      const base = randomBytes(9 * MiB + 4321);
-      await store.put('bases/java/agent.jar', base);
-      const prefixEnd = 7 * MiB + 99;
-      const tail = randomBytes(2000);
-      const expected = Buffer.concat([base.subarray(0, prefixEnd + 1), tail]);
-      const result = await store.concat(
-        'bundles/org1/agent.jar',
-        [{ key: 'bases/java/agent.jar', range: { start: 0, end: prefixEnd } }, tail],
-        { sha256: sha256(expected), contentType: 'application/java-archive' },
-      );
-      expect(result).toEqual({ size: expected.length });
-      expect(sha256(await readAll(await store.get('bundles/org1/agent.jar')))).toBe(sha256(expected));
-      expect(await store.head('bundles/org1/agent.jar')).toMatchObject({
-        size: expected.length,
-        sha256: sha256(expected),
-        contentType: 'application/java-archive',
-      });
-    });
-
-    it('joins buffers and stored ranges of every size in any order', async () => {
-      const { store } = await harness();
-      const big = randomBytes(12 * MiB + 5);
-      const small = randomBytes(3000);
-      await store.put('big', big);
-      await store.put('small', small);
-      const head = randomBytes(100);
-      const parts = [
-        head,
-        { key: 'big' },
-        { key: 'small', range: { start: 10, end: 19 } },
-        { key: 'big', range: { start: 1, end: 6 * MiB } },
-        randomBytes(6 * MiB),
-        { key: 'small' },
-      ];
-      const expected = Buffer.concat([
-        head,
-        big,
-        small.subarray(10, 20),
-        big.subarray(1, 6 * MiB + 1),
-        parts[4] as Buffer,
-        small,
-      ]);
-      await expect(store.concat('joined', parts)).resolves.toEqual({ size: expected.length });
-      expect(sha256(await readAll(await store.get('joined')))).toBe(sha256(expected));
-    });
-
-    it('joins small parts by streaming and verifies the given sha256', async () => {
-      const { store } = await harness();
-      await store.put('piece', Buffer.from('world'));
-      const parts = [Buffer.from('hello '), { key: 'piece' }, Buffer.from('!')];
-      await store.concat('greeting', parts, { sha256: sha256(Buffer.from('hello world!')) });
-      expect((await readAll(await store.get('greeting'))).toString()).toBe('hello world!');
-      await expect(
-        store.concat('wrong', parts, { sha256: sha256(Buffer.from('nope')) }),
-      ).rejects.toMatchObject({
-        code: 'BLOB_DIGEST_MISMATCH',
-      });
-      expect(await store.head('wrong')).toBeNull();
-    });
-
-    it('refuses a range beyond its object or a missing part and stores nothing', async () => {
-      const { store } = await harness();
-      await store.put('short', randomBytes(100));
-      await expect(
-        store.concat('bad1', [{ key: 'short', range: { start: 50, end: 100 } }, Buffer.from('x')]),
-      ).rejects.toMatchObject({ status: 416 });
-      await expect(store.concat('bad2', [Buffer.from('x'), { key: 'absent' }])).rejects.toBeInstanceOf(
-        NotFoundError,
-      );
-      expect(await keys(store, 'bad')).toEqual([]);
     });
   });
 

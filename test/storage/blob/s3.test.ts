@@ -90,23 +90,6 @@ describe('S3 blob store', () => {
     expect(put?.headers['x-amz-meta-sha256']).toBe(sha256(Buffer.from('tiny')));
   });
 
-  it('materializes a bundle server-side: the stored prefix is copied, not downloaded', async () => {
-    const store = open({ prefix: 'mat/' });
-    const base = randomBytes(16 * MiB);
-    await store.put('base.jar', base);
-    const before = server.requests.length;
-    const tail = randomBytes(5000);
-    const end = 15 * MiB;
-    await store.concat('bundle.jar', [{ key: 'base.jar', range: { start: 0, end } }, tail]);
-    const during = server.requests.slice(before);
-    const copies = during.filter((r) => r.headers['x-amz-copy-source'] !== undefined);
-    expect(copies.map((r) => r.headers['x-amz-copy-source-range'])).toEqual([`bytes=0-${end}`]);
-    expect(during.filter((r) => r.method === 'GET')).toEqual([]);
-    expect(sha256(await readAll(await store.get('bundle.jar')))).toBe(
-      sha256(Buffer.concat([base.subarray(0, end + 1), tail])),
-    );
-  });
-
   it('translates a missing bucket into a 502 that names the store and keeps the cause', async () => {
     const store = open({ bucket: 'no-such-bucket' });
     const error = await store.get('k').catch((e: unknown) => e);
