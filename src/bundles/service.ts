@@ -114,10 +114,13 @@ export class BundleService {
     return pending;
   }
 
-  /** A bundle by identity (signed links): only while its base is served and its key versions are valid. */
-  async byId(id: string): Promise<Bundle> {
+  /**
+   * A bundle by identity (signed links, statements by identity): only while its base is served
+   * and its key versions are valid. With `orgId`, another organization's bundle is as missing.
+   */
+  async byId(id: string, scope: { orgId?: string } = {}): Promise<Bundle> {
     const row = await this.deps.ops.findBundle(id);
-    if (row === undefined)
+    if (row === undefined || (scope.orgId !== undefined && row.orgId !== scope.orgId))
       throw new NotFoundError('this bundle no longer exists (its keys expired or it was collected)');
     if (!(await this.stillValid(row)))
       throw new GoneError('the keys in this bundle have expired; create a new link');

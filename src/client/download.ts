@@ -30,6 +30,8 @@ import {
   displayUrl,
   isSignedLink,
   jwksUrl,
+  parseLinkHeader,
+  SIGNATURE_REL,
   signedLinkToken,
 } from './urls.js';
 import { checkSignedStatement, checkStatementMatchesUrl } from './verification.js';
@@ -39,6 +41,8 @@ import { checkSignedStatement, checkStatementMatchesUrl } from './verification.j
  * trusted key; then the bundle into a hidden part file (resumed when an earlier attempt was cut
  * off), hashed as it is written; only a complete bundle whose SHA-256 is the signed one is
  * renamed to the target, with its `.sha256` and `.sig` beside it for `sha256sum` and `openssl`.
+ * When keys rotate between the statement and the bundle, the bundle response names the
+ * statement of exactly its bytes (by identity), and that one is checked instead.
  */
 export interface DownloadRequest {
   readonly url: URL;
@@ -98,37 +102,64 @@ export async function downloadBundle(request: DownloadRequest): Promise<Download
 
 async function attempt(request: DownloadRequest, session: Session): Promise<DownloadResult> {
   const companions = companionUrls(request.url) ?? (await linkedCompanions(session, request.url));
-  const { statement, signature, fields } = await signedStatement(request, session, companions);
-  checkStatementMatchesUrl(fields, request.url);
-  const target = join(request.directory, request.fileName ?? fields.fileName);
-  const part = new PartFile(target);
+  const signed = await signedStatement(request, session, companions);
+  const job: Job = { request, session, ...signed, ...targetFor(request, signed.fields) };
   try {
-    return await fetchBundle({ request, session, fields, target, part, statement, signature });
+    return await fetchBundle(job);
   } catch (error) {
+    // job.part, not the first one: the bundle may have turned out to be another (a rotation).
     if (error instanceof InterruptedError || request.signal.aborted) {
-      await part.remove();
+      await job.part.remove();
       throw new InterruptedError();
     }
     // The network or the server failed: what arrived stays to resume from. Anything else
     // (a local write error, a bad bundle) leaves nothing behind.
-    if (!(error instanceof NetworkError || error instanceof HttpError)) await part.remove();
+    if (!(error instanceof NetworkError || error instanceof HttpError)) await job.part.remove();
     throw error;
   }
 }
 
+/** Where a bundle this statement signs goes; the statement must be for what the URL asks. */
+function targetFor(request: DownloadRequest, fields: StatementFields): { target: string; part: PartFile } {
+  checkStatementMatchesUrl(fields, request.url);
+  const target = join(request.directory, request.fileName ?? plainFileName(fields.fileName));
+  return { target, part: new PartFile(target) };
+}
+
 /**
- * The statement and its signature come in two requests, so a new version going live (or a
- * re-signed statement) between them gives a pair that does not match: one fresh pair is
- * fetched before a bad signature counts.
+ * A file name from a statement becomes a path: only a plain, visible name (no dot first, so
+ * never `.bashrc` or `..`), whatever the signature says.
  */
-async function signedStatement(request: DownloadRequest, session: Session, companions: CompanionUrls) {
-  let keys: Map<string, KeyObject> | undefined;
+function plainFileName(name: string): string {
+  if (/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name)) return name;
+  throw new VerificationError(
+    'FILE_NAME_UNSAFE',
+    `the statement names the file ${JSON.stringify(name.slice(0, 80))}, expected a plain name ([A-Za-z0-9._-], not starting with a dot); give one with -o`,
+  );
+}
+
+/**
+ * Statement and signature come in two requests. A statement names the signature of its own
+ * identity (Link), so the pair always matches; from a server that does not, a new version
+ * going live between them gives a pair that does not match, and one fresh pair is fetched
+ * before a bad signature counts.
+ */
+async function signedStatement(
+  request: DownloadRequest,
+  session: Session,
+  companions: CompanionUrls,
+  known?: ReadonlyMap<string, KeyObject>,
+): Promise<Signed> {
+  let keys = known;
   for (let round = 0; ; round++) {
     const statement = await fetchSmall(session, companions.statement, MAX_STATEMENT_BYTES, 'statement');
-    const signature = await fetchSmall(session, companions.signature, MAX_SIGNATURE_BYTES, 'signature');
+    const signatureUrl =
+      parseLinkHeader(statement.link ?? '', statement.url).get(SIGNATURE_REL) ?? companions.signature;
+    const signature = await fetchSmall(session, signatureUrl, MAX_SIGNATURE_BYTES, 'signature');
     keys ??= await loadPublicKeys(request.key ?? jwksUrl(request.url).href, request.cwd, request.signal);
     try {
-      return { statement, signature, fields: checkSignedStatement(statement, signature, keys) };
+      const fields = checkSignedStatement(statement.body, signature.body, keys);
+      return { statement: statement.body, signature: signature.body, fields, keys };
     } catch (error) {
       const mismatch = error instanceof VerificationError && error.code === 'SIGNATURE_INVALID';
       if (!mismatch || round > 0) throw error;
@@ -136,14 +167,23 @@ async function signedStatement(request: DownloadRequest, session: Session, compa
   }
 }
 
+interface Signed {
+  readonly fields: StatementFields;
+  readonly statement: Buffer;
+  readonly signature: Buffer;
+  readonly keys: ReadonlyMap<string, KeyObject>;
+}
+
+/** One download; statement and target change when the server turns out to serve another bundle. */
 interface Job {
   readonly request: DownloadRequest;
   readonly session: Session;
-  readonly fields: StatementFields;
-  readonly target: string;
-  readonly part: PartFile;
-  readonly statement: Buffer;
-  readonly signature: Buffer;
+  readonly keys: ReadonlyMap<string, KeyObject>;
+  fields: StatementFields;
+  statement: Buffer;
+  signature: Buffer;
+  target: string;
+  part: PartFile;
 }
 
 /** The bundle request, repeated when an answer says to start over (416, a mismatched range, a damaged copy). */
@@ -173,7 +213,8 @@ async function fetchBundle(job: Job): Promise<DownloadResult> {
       continue;
     }
     if (response.status !== 200 && response.status !== 206) throw await httpError(exchange, session);
-    await requireSameBundle(exchange, hex);
+    if (await switchToServedBundle(job, exchange))
+      return await receive(job, exchange, 0, contentLength(response));
     const range = response.status === 206 ? contentRange(response.headers.get('content-range')) : undefined;
     if (response.status === 206 && range?.start !== offset) {
       await discard(exchange);
@@ -336,8 +377,8 @@ async function fetchSmall(
   session: Session,
   url: URL,
   limit: number,
-  what: 'statement' | 'signature',
-): Promise<Buffer> {
+  what: string,
+): Promise<{ body: Buffer; link: string | null; url: URL }> {
   const exchange = await send(session, url);
   if (exchange.response.status !== 200) throw await httpError(exchange, session);
   const body = await readSmallBody(exchange, limit, `reading the ${what}`);
@@ -346,22 +387,49 @@ async function fetchSmall(
       what === 'signature' ? 'SIGNATURE_INVALID' : 'STATEMENT_INVALID',
       `${displayUrl(url)}: expected a ${what} of at most ${limit} bytes, found more`,
     );
-  return body;
+  return { body, link: exchange.response.headers.get('link'), url: exchange.url };
 }
 
 /**
- * The bundle's ETag (and Repr-Digest) must be the digest the statement signs; otherwise a new
- * bundle went live between the two requests and the statement in hand is not its statement.
+ * The bundle's ETag (and Repr-Digest) must be the digest the statement in hand signs. When a
+ * new bundle went live since it was read (a rotation, a new version), a whole response names
+ * the statement and signature of exactly its bytes (Link, by identity): they are checked like
+ * the first and the job follows them (true). Without them, or for a part of another bundle,
+ * the attempt starts over (BundleChangedError).
  */
-async function requireSameBundle(exchange: Exchange, hex: string): Promise<void> {
-  const etag = etagValue(exchange.response.headers.get('etag'));
-  const digest = reprDigestHex(exchange.response.headers.get('repr-digest'));
-  const other = [etag, digest].find((value) => value !== undefined && value !== hex);
-  if (other === undefined) return;
-  await discard(exchange);
-  throw new BundleChangedError(
-    `${displayUrl(exchange.url)}: the bundle changed on the server while downloading (it is now ${other}, the signed statement says ${hex}); run the command again`,
+async function switchToServedBundle(job: Job, exchange: Exchange): Promise<boolean> {
+  const hex = job.fields.sha256Hex;
+  const headers = exchange.response.headers;
+  const served = [etagValue(headers.get('etag')), reprDigestHex(headers.get('repr-digest'))].filter(
+    (value) => value !== undefined,
   );
+  if (served.every((value) => value === hex)) return false;
+  const changed = (now: string) =>
+    new BundleChangedError(
+      `${displayUrl(exchange.url)}: the bundle changed on the server while downloading (it is now ${now}, the signed statement says ${hex}); run the command again`,
+    );
+  const other = served.find((value) => value !== hex) as string;
+  const named = companionUrlsFromLink(headers.get('link'), exchange.url);
+  if (exchange.response.status !== 200 || named === undefined || served.some((value) => value !== other)) {
+    await discard(exchange);
+    throw changed(other);
+  }
+  try {
+    const signed = await signedStatement(job.request, job.session, named, job.keys);
+    if (signed.fields.sha256Hex !== other) throw changed(other);
+    const next = targetFor(job.request, signed.fields);
+    // What an earlier attempt left belongs to a bundle that is no longer served.
+    await job.part.remove();
+    job.fields = signed.fields;
+    job.statement = signed.statement;
+    job.signature = signed.signature;
+    job.target = next.target;
+    job.part = next.part;
+    return true;
+  } catch (error) {
+    await discard(exchange);
+    throw error;
+  }
 }
 
 async function discard(exchange: Exchange): Promise<void> {

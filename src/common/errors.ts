@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   SIGNING_KEY_UNKNOWN: { status: [422], meaning: 'a statement signed by a key not among those given' },
   STATEMENT_INVALID: { status: [422], meaning: 'a signed statement that cannot be parsed' },
   STATEMENT_MISMATCH: { status: [422], meaning: 'a signed statement for another org, kind or version' },
+  FILE_NAME_UNSAFE: { status: [422], meaning: 'a statement naming a file that is not a plain name' },
   RATE_LIMITED: { status: [429], meaning: 'too many requests or failed authentications' },
   INTERRUPTED: { status: [499], meaning: 'the user pressed Ctrl-C (CLI)' },
   // 500: our fault or the operator's; details stay in the log.

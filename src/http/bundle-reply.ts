@@ -9,11 +9,31 @@ export interface VerificationLinks {
   readonly signature: string;
 }
 
+/** Names the identity of the bundle a response is about (its statement and signature are addressed by it). */
+export const BUNDLE_ID_HEADER = 'X-Agentpack-Bundle-Id';
+
+/** The `Link` value naming a bundle's statement and signature. */
+export function verificationLinkHeader(links: VerificationLinks): string {
+  return `<${links.statement}>; rel="agentpack-statement", <${links.signature}>; rel="agentpack-signature"`;
+}
+
+/**
+ * From a route under `/api/v1/orgs/{orgId}/agents/{kind}/{version}/`, the identity-addressed
+ * statement and signature: `/api/v1/orgs/{orgId}/bundles/{id}/bundle.sha256` and `.sig`.
+ * Relative, so they stay right behind a proxy that mounts the service under a path prefix.
+ */
+export function identityLinksFromAgentRoute(bundleId: string): VerificationLinks {
+  const stem = `../../../bundles/${bundleId}/bundle`;
+  return { statement: `${stem}.sha256`, signature: `${stem}.sig` };
+}
+
 const CONTENT_TYPES = { jar: 'application/java-archive', zip: 'application/zip' } as const;
 
 /**
  * Answers a bundle request: ETag (the SHA-256), If-None-Match (304), a single Range (206/416,
- * If-Range honoured), Content-Disposition, Repr-Digest and links to the verification files.
+ * If-Range honoured), Content-Disposition, Repr-Digest, the bundle's identity and links to the
+ * statement and signature of exactly these bytes (addressed by identity, so a rotation between
+ * this response and the client's next request does not change what they name).
  * The body streams: the base's prefix from the blob store, then the tail.
  */
 export async function replyWithBundle(
@@ -31,10 +51,8 @@ export async function replyWithBundle(
     .header('Accept-Ranges', 'bytes')
     .header('Repr-Digest', `sha-256=:${Buffer.from(row.sha256, 'hex').toString('base64')}:`)
     .header('Content-Disposition', `attachment; filename="${row.fileName}"`)
-    .header(
-      'Link',
-      `<${links.statement}>; rel="agentpack-statement", <${links.signature}>; rel="agentpack-signature"`,
-    )
+    .header(BUNDLE_ID_HEADER, row.id)
+    .header('Link', verificationLinkHeader(links))
     .type(CONTENT_TYPES[kind.archive]);
   if (etagMatches(request.headers['if-none-match'], row.sha256)) {
     reply.code(304).send();
@@ -102,4 +120,24 @@ export async function replyWithZip(
     return;
   }
   reply.send(stream);
+}
+
+/** A statement, with the identity it belongs to and where its signature is. */
+export function replyWithStatement(reply: FastifyReply, bundle: Bundle, links: VerificationLinks): string {
+  reply
+    .header('Cache-Control', 'private, no-cache')
+    .header('ETag', `"${bundle.row.sha256}"`)
+    .header(BUNDLE_ID_HEADER, bundle.row.id)
+    .header('Link', verificationLinkHeader(links))
+    .type('text/plain; charset=utf-8');
+  return bundle.row.statement;
+}
+
+/** The raw signature over a statement, with the identity it belongs to. */
+export function replySignature(reply: FastifyReply, bundle: Bundle): Buffer {
+  reply
+    .header('Cache-Control', 'private, no-cache')
+    .header(BUNDLE_ID_HEADER, bundle.row.id)
+    .type('application/octet-stream');
+  return Buffer.from(bundle.row.signature, 'base64');
 }

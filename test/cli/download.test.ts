@@ -219,6 +219,87 @@ describe('agentpack download with header authentication', () => {
     }
   });
 
+  it('verifies a bundle rotated after its statement was read against the statement the response names, in one request', async () => {
+    const fake = await FakeBundleServer.start();
+    try {
+      fake.publish('acme', 'java', '1.0.0', randomBytes(10_000));
+      let rotated: FakeBundle | undefined;
+      fake.onRequest = (request) => {
+        // A key rotation: the same version, new bytes, between the statement and the bundle.
+        if (rotated === undefined && request.path.endsWith('/bundle'))
+          rotated = fake.publish('acme', 'java', '1.0.0', randomBytes(10_000));
+      };
+      const dir = await freshDir();
+      const result = await cli(['download', fake.bundleUrl('acme', 'java', 'latest'), '--quiet'], {
+        env: fake.env(),
+        cwd: dir,
+      });
+      const served = rotated as FakeBundle;
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toContain(`: OK sha256 ${served.sha256Hex}`);
+      expect(fake.bundleRequests()).toHaveLength(1);
+      expect(fake.requests.map((r) => r.path).slice(-2)).toEqual([
+        new URL(fake.identityUrl(served, '.sha256')).pathname,
+        new URL(fake.identityUrl(served, '.sig')).pathname,
+      ]);
+      await expectBundleAt(join(dir, served.fileName), served);
+      expect(await readFile(join(dir, `${served.fileName}.sha256`))).toEqual(
+        fake.statementOf(served).statement,
+      );
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('verifies while keys rotate before every request', async () => {
+    const fake = await FakeBundleServer.start();
+    try {
+      fake.publish('acme', 'java', '1.0.0', randomBytes(10_000));
+      const published: FakeBundle[] = [];
+      fake.onRequest = (request) => {
+        if (/\/agents\/.*\/bundle(\.sha256|\.sig)?$/.test(request.path))
+          published.push(fake.publish('acme', 'java', '1.0.0', randomBytes(10_000)));
+      };
+      const dir = await freshDir();
+      const result = await cli(
+        ['download', fake.bundleUrl('acme', 'java', 'latest'), '-o', 'a.jar', '--quiet'],
+        {
+          env: fake.env(),
+          cwd: dir,
+        },
+      );
+      expect(result.stderr).toBe('');
+      expect(published).toHaveLength(2);
+      await expectBundleAt(join(dir, 'a.jar'), published[1] as FakeBundle);
+      expect(fake.bundleRequests()).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it.each([
+    ['../../.bashrc', /statement is not a valid agentpack statement: file name/],
+    ['.bashrc', /the statement names the file "\.bashrc", expected a plain name/],
+  ])('refuses a signed statement naming the file %s, writes nothing, exit 1', async (name, message) => {
+    const fake = await FakeBundleServer.start();
+    try {
+      fake.publish('acme', 'java', '1.0.0', randomBytes(10_000), { statementFileName: name });
+      const parent = await freshDir();
+      const dir = join(parent, 'a', 'b');
+      await mkdir(dir, { recursive: true });
+      const result = await cli(['download', fake.bundleUrl('acme', 'java', 'latest'), '--quiet'], {
+        env: { ...fake.env(), HOME: parent },
+        cwd: dir,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(fake.bundleRequests()).toEqual([]);
+      expect((await readdir(parent, { recursive: true })).sort()).toEqual(['a', join('a', 'b')]);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('prints the result as one JSON object with --json', async () => {
     const result = await download(await freshDir(), ['--json']);
     expect(result.code).toBe(0);

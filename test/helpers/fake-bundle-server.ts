@@ -1,6 +1,7 @@
 /**
  * A small stand-in for the service's download endpoints, following the contract in
- * shared/DESIGN.md exactly (bundle, `.sha256`, `.sig`, signed links, well-known keys, Range,
+ * shared/DESIGN.md exactly (bundle, `.sha256`, `.sig`, the statement and signature by identity
+ * that a bundle response names, signed links and their creation, well-known keys, Range,
  * If-Range, If-None-Match, JSON errors), plus faults the real service would never produce on
  * purpose: a connection cut mid-body, a flipped byte, a statement signed by another key, a
  * server that ignores Range, a stall. Every request is recorded with the body bytes it got.
@@ -25,6 +26,8 @@ export interface FakeBundle {
   readonly bytes: Buffer;
   readonly fileName: string;
   readonly sha256Hex: string;
+  /** The file name its statement gives, when not `fileName` (a hostile server). */
+  readonly statementFileName?: string;
 }
 
 export interface Faults {
@@ -85,6 +88,8 @@ export class FakeBundleServer {
    */
   readonly aliases = new Map<string, { orgId: string; kind: string; version: string }>();
   private readonly bundles = new Map<string, FakeBundle[]>();
+  /** Every bundle ever published, by identity (here its digest): replaced ones stay addressable. */
+  private readonly byIdentity = new Map<string, FakeBundle>();
   private readonly linkKey = randomBytes(32);
   private server: Server | undefined;
   base = '';
@@ -102,11 +107,21 @@ export class FakeBundleServer {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
-  /** Adds a version; the last one published for an org and kind is `latest`. */
-  publish(orgId: string, kind: string, version: string, bytes: Buffer): FakeBundle {
+  /**
+   * Adds a version (or replaces its bytes, as a rotation does); the last one published for an
+   * org and kind is `latest`. `statementFileName` makes its statement name another file.
+   */
+  publish(
+    orgId: string,
+    kind: string,
+    version: string,
+    bytes: Buffer,
+    options: { statementFileName?: string } = {},
+  ): FakeBundle {
     const fileName = `agentpack-${kind}-${version}-${orgId}.${kind === 'node' ? 'zip' : 'jar'}`;
     const sha256Hex = createHash('sha256').update(bytes).digest('hex');
-    const bundle = { orgId, kind, version, bytes, fileName, sha256Hex };
+    const bundle = { orgId, kind, version, bytes, fileName, sha256Hex, ...options };
+    this.byIdentity.set(sha256Hex, bundle);
     const list = (this.bundles.get(`${orgId}/${kind}`) ?? []).filter((b) => b.version !== version);
     this.bundles.set(`${orgId}/${kind}`, [...list, bundle]);
     return bundle;
@@ -143,6 +158,11 @@ export class FakeBundleServer {
     return publicKeyPem(this.key.publicKey);
   }
 
+  /** The statement and signature URLs of one bundle identity (header authentication). */
+  identityUrl(bundle: FakeBundle, suffix: '.sha256' | '.sig'): string {
+    return `${this.base}/api/v1/orgs/${bundle.orgId}/bundles/${bundle.sha256Hex}/bundle${suffix}`;
+  }
+
   /** Requests for bundle bytes (not statements, signatures or keys). */
   bundleRequests(): RecordedRequest[] {
     return this.requests.filter((r) => /\/bundle$|^\/dl\/[^/]+$/.test(r.path));
@@ -152,7 +172,7 @@ export class FakeBundleServer {
   statementOf(bundle: FakeBundle): { statement: Buffer; signature: Buffer } {
     const signer = this.faults.foreignSigner ?? this.key;
     const { sha256Hex, fileName, orgId, kind, version } = bundle;
-    const statement = buildStatement({
+    let statement = buildStatement({
       sha256Hex,
       fileName,
       orgId,
@@ -161,6 +181,11 @@ export class FakeBundleServer {
       issuedAt: ISSUED_AT,
       keyId: signer.keyId,
     });
+    // buildStatement refuses a name with a slash; a hostile server writes what it likes.
+    if (bundle.statementFileName !== undefined)
+      statement = Buffer.from(
+        statement.toString('utf8').replace(`  ${fileName}\n`, `  ${bundle.statementFileName}\n`),
+      );
     return { statement, signature: signStatement(statement, this.faults.forgedBy ?? signer) };
   }
 
@@ -197,15 +222,49 @@ export class FakeBundleServer {
         { 'content-type': 'application/jwk-set+json' },
         Buffer.from(JSON.stringify(jwksDocument([this.otherKey, this.key]))),
       );
+    const pem = /^\/\.well-known\/agentpack\/signing-keys\/([0-9a-f]{16})\.pem$/.exec(path);
+    if (pem !== null) {
+      const key = [this.key, this.otherKey].find((k) => k.keyId === pem[1]);
+      if (key === undefined) return fail(404, 'NOT_FOUND', 'no such signing key');
+      return send(
+        200,
+        { 'content-type': 'application/x-pem-file' },
+        Buffer.from(publicKeyPem(key.publicKey)),
+      );
+    }
+    const links = /^\/api\/v1\/orgs\/([^/]+)\/agents\/([^/]+)\/([^/]+)\/links$/.exec(path);
+    if (links !== null && record.method === 'POST') {
+      const [, orgId, kind, version] = links as unknown as [string, string, string, string];
+      if (!this.authorized(request)) return fail(401, 'UNAUTHORIZED', 'invalid credentials');
+      const bundle = orgId === this.user.orgId ? this.find(orgId, kind, version) : undefined;
+      if (bundle === undefined) return fail(404, 'NOT_FOUND', 'no such agent version');
+      const url = this.link(orgId, kind, bundle.version);
+      const answer = {
+        url,
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        sha256: bundle.sha256Hex,
+      };
+      request.resume();
+      return send(201, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(answer)));
+    }
+    const identity = /^\/api\/v1\/orgs\/([^/]+)\/bundles\/([0-9a-f]{64})\/bundle(\.sha256|\.sig)$/.exec(path);
+    if (identity !== null) {
+      if (!this.authorized(request)) return fail(401, 'UNAUTHORIZED', 'invalid credentials');
+      const bundle = this.byIdentity.get(identity[2] as string);
+      if (bundle === undefined || bundle.orgId !== identity[1])
+        return fail(404, 'NOT_FOUND', 'no such bundle');
+      const { statement, signature } = this.statementOf(bundle);
+      return identity[3] === '.sha256'
+        ? send(200, { 'content-type': 'text/plain; charset=utf-8', link: identityLinks(bundle) }, statement)
+        : send(200, { 'content-type': 'application/octet-stream' }, signature);
+    }
 
     const alias = this.aliases.get(path);
     if (alias !== undefined) {
       if (!this.authorized(request)) return fail(401, 'UNAUTHORIZED', 'invalid credentials');
       const bundle = this.find(alias.orgId, alias.kind, alias.version);
       if (bundle === undefined) return fail(404, 'NOT_FOUND', 'no such agent version');
-      const api = new URL(this.bundleUrl(alias.orgId, alias.kind, alias.version)).pathname;
-      const link = `<${api}.sha256>; rel="agentpack-statement", <${api}.sig>; rel="agentpack-signature"`;
-      this.serveBundle(request, response, record, bundle, link);
+      this.serveBundle(request, response, record, bundle, identityLinks(bundle));
       return;
     }
     const api = /^\/api\/v1\/orgs\/([^/]+)\/agents\/([^/]+)\/([^/]+)\/bundle(\.sha256|\.sig)?$/.exec(path);
@@ -219,7 +278,7 @@ export class FakeBundleServer {
       if (orgId !== this.user.orgId) return fail(404, 'NOT_FOUND', `no organization ${orgId}`);
       bundle = this.find(orgId, kind, version);
       suffix = api[4] ?? '';
-      companions = `<bundle.sha256>; rel="agentpack-statement", <bundle.sig>; rel="agentpack-signature"`;
+      companions = bundle === undefined ? '' : identityLinks(bundle);
     } else if (link !== null) {
       const token = link[1] as string;
       const check = checkLink(token, this.linkKey, Math.floor(Date.now() / 1000));
@@ -231,7 +290,8 @@ export class FakeBundleServer {
     } else return fail(404, 'NOT_FOUND', 'no such route');
     if (bundle === undefined) return fail(404, 'NOT_FOUND', 'no such agent version');
     const { statement, signature } = this.statementOf(bundle);
-    if (suffix === '.sha256') return send(200, { 'content-type': 'text/plain; charset=utf-8' }, statement);
+    if (suffix === '.sha256')
+      return send(200, { 'content-type': 'text/plain; charset=utf-8', link: companions }, statement);
     if (suffix === '.sig') return send(200, { 'content-type': 'application/octet-stream' }, signature);
     this.serveBundle(request, response, record, bundle, companions);
   }
@@ -252,11 +312,17 @@ export class FakeBundleServer {
       'content-type': 'application/java-archive',
       'content-disposition': `attachment; filename="${bundle.fileName}"`,
       'repr-digest': `sha-256=:${Buffer.from(bundle.sha256Hex, 'hex').toString('base64')}:`,
+      'x-agentpack-bundle-id': bundle.sha256Hex,
       link,
     };
     const ifNoneMatch = request.headers['if-none-match'];
     if (ifNoneMatch?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
-      response.writeHead(304, { etag, 'cache-control': 'private, no-cache', link });
+      response.writeHead(304, {
+        etag,
+        'cache-control': 'private, no-cache',
+        'x-agentpack-bundle-id': bundle.sha256Hex,
+        link,
+      });
       response.end();
       return;
     }
@@ -327,6 +393,12 @@ export class FakeBundleServer {
     const list = this.bundles.get(`${orgId}/${kind}`) ?? [];
     return version === 'latest' ? list.at(-1) : list.find((b) => b.version === version);
   }
+}
+
+/** Absolute-path links to a bundle's statement and signature by identity, as the service names them. */
+function identityLinks(bundle: FakeBundle): string {
+  const stem = `/api/v1/orgs/${bundle.orgId}/bundles/${bundle.sha256Hex}/bundle`;
+  return `<${stem}.sha256>; rel="agentpack-statement", <${stem}.sig>; rel="agentpack-signature"`;
 }
 
 function base62(length: number): string {

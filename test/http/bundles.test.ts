@@ -350,7 +350,7 @@ describe('POST /api/v1/orgs/{orgId}/agents/{kind}/{version}/links and GET /dl/{t
     const layer = t.services.bundles as import('../../src/bundles/layer.js').BundleLayer;
     expect(await layer.service.collect({ orgId: gamma.orgId })).toBeGreaterThan(0);
     const collected = await t.app.inject({ method: 'GET', url: path });
-    expect(collected.statusCode).toBe(404);
+    expect(collected.statusCode).toBe(410);
   });
 
   it('refuses a lifetime beyond seven days with a message', async () => {

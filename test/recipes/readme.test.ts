@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { FakeBundleServer } from '../helpers/fake-bundle-server.js';
+import { b64 } from '../http/harness.js';
 import {
   agentpackOnPath,
   cleanEnv,
@@ -116,8 +119,8 @@ function bash(script: string, cwd: string, extraEnv: Record<string, string> = {}
 }
 
 /** Runs a script and fails with everything it printed when it does not exit 0. */
-async function runOk(script: string, cwd: string): Promise<string> {
-  const result = await bash(script, cwd);
+async function runOk(script: string, cwd: string, extraEnv: Record<string, string> = {}): Promise<string> {
+  const result = await bash(script, cwd, extraEnv);
   if (result.code !== 0)
     throw new Error(
       `recipe exited ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
@@ -251,4 +254,150 @@ describe.each([
     expect(again.join('')).toContain('agent unchanged');
     expect(downloadsServed(live)).toBe(served);
   });
+});
+
+/** Every recipe that verifies with curl: the shell blocks but the CLI's, and the CI snippets' scripts. */
+function curlRecipes(): { name: string; scripts: string[] }[] {
+  return [
+    ...shellBlocks
+      .filter((b) => b.heading !== 'With the agentpack CLI')
+      .map((b) => ({ name: b.heading, scripts: [b.code] })),
+    { name: 'GitHub Actions', scripts: githubScripts(byHeading(yamlBlocks, 'GitHub Actions').code).scripts },
+    { name: 'GitLab CI', scripts: gitlabScripts(byHeading(yamlBlocks, 'GitLab CI').code).scripts },
+  ];
+}
+
+/**
+ * A `curl` first on PATH that, the first time a run asks for a statement (`*.sha256`), has an
+ * admin rotate the organization's agent service key (one hour of grace) and waits for the
+ * answer before doing what was asked: the bundle already downloaded is no longer `latest` when
+ * its statement is fetched, deterministically.
+ */
+async function rotatingCurl(dir: string): Promise<string> {
+  const { stdout } = await exec('sh', ['-c', 'command -v curl']);
+  const realCurl = stdout.trim();
+  const binDir = join(dir, 'rotating-bin');
+  await mkdir(binDir);
+  await writeFile(
+    join(binDir, 'curl'),
+    `#!/bin/sh
+for arg in "$@"; do
+  case "$arg" in
+    *.sha256)
+      if [ ! -e "$ROTATE_MARKER" ]; then
+        : > "$ROTATE_MARKER"
+        '${realCurl}' -fsS -o /dev/null -X POST -H "Authorization: $ROTATE_AUTH" -H "API-Key: $ROTATE_API_KEY" \\
+          -H 'Content-Type: application/json' -d '{"graceSeconds": 3600}' "$ROTATE_URL" || exit 99
+      fi ;;
+  esac
+done
+exec '${realCurl}' "$@"
+`,
+  );
+  await chmod(join(binDir, 'curl'), 0o755);
+  return binDir;
+}
+
+describe('the curl recipes while keys rotate', () => {
+  let binDir: string;
+
+  beforeAll(async () => {
+    binDir = await rotatingCurl(scratch);
+  });
+
+  it.each(curlRecipes())(
+    '"$name" verifies the bundle it downloaded when a rotation lands before its statement is fetched',
+    async ({ scripts }) => {
+      const dir = await freshDir();
+      const marker = join(scratch, `rotated-${counter}`);
+      const rotateEnv = {
+        PATH: `${binDir}:${env.PATH}`,
+        ROTATE_MARKER: marker,
+        ROTATE_URL: `${live.url}/api/v1/orgs/${live.t.acme.orgId}/keys/agent-service-key/rotate`,
+        ROTATE_AUTH: b64(`${live.t.admin.email}:${live.t.admin.serviceKey}`),
+        ROTATE_API_KEY: live.t.acme.apiKey,
+      };
+      const before = await currentDigest();
+      const outputs: string[] = [];
+      for (const script of scripts) outputs.push(await runOk(script, dir, rotateEnv));
+      expect(existsSync(marker)).toBe(true);
+      const after = await currentDigest();
+      expect(after).not.toBe(before);
+      const output = outputs.join('');
+      expect(output).toContain('Signature Verified Successfully');
+      expect(output).toContain('agentpack-java-1.0.0-acme.jar: OK');
+      const statement = keptStatement(dir);
+      expect(statement.slice(0, 64)).toBe(before);
+      expect((await verifiedJars(dir)).length).toBeGreaterThan(0);
+    },
+  );
+});
+
+/** The digest `latest` names now (what a statement fetched by version would say). */
+async function currentDigest(): Promise<string> {
+  const response = await live.t.app.inject({
+    url: `/api/v1/orgs/${live.t.acme.orgId}/agents/java/latest/bundle.sha256`,
+    headers: {
+      authorization: b64(`${live.t.member.email}:${live.t.member.serviceKey}`),
+      'api-key': live.t.acme.apiKey,
+    },
+  });
+  return response.body.slice(0, 64);
+}
+
+/** The statement a recipe kept: agent.sha256 beside the bundle, or in the cache. */
+function keptStatement(dir: string): string {
+  const cached = join(dir, '.agentpack-cache', 'agent.sha256');
+  return readFileSync(existsSync(cached) ? cached : join(dir, 'agent.sha256'), 'utf8');
+}
+
+describe('the curl recipes against a server whose statement names a hostile file', () => {
+  let fake: FakeBundleServer;
+
+  beforeAll(async () => {
+    fake = await FakeBundleServer.start();
+  });
+
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  const cases = curlRecipes().flatMap((recipe) =>
+    [
+      '../../.bashrc',
+      ...(recipe.name === 'Download with curl and header authentication' ? ['.bashrc'] : []),
+    ].map((hostile) => ({ ...recipe, hostile })),
+  );
+
+  it.each(cases)(
+    '"$name" stops at $hostile, non-zero, and writes nothing outside its directory',
+    async ({ scripts, hostile }) => {
+      // Validly signed by the server's key: the check must hold even when the signature does.
+      fake.publish('acme', 'java', '1.0.0', randomBytes(4096), { statementFileName: hostile });
+      const home = await mkdtemp(join(scratch, 'hostile-'));
+      const dir = join(home, 'a', 'b');
+      await mkdir(dir, { recursive: true });
+      const fakeEnv = {
+        ...fake.env(),
+        AGENTPACK_URL: fake.base,
+        AGENTPACK_ORG_ID: fake.user.orgId,
+        HOME: home,
+      };
+      let result = { code: 0 as number | null, stderr: '' };
+      for (const script of scripts) {
+        result = await bash(script, dir, fakeEnv);
+        if (result.code !== 0) break;
+      }
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(`unexpected file name: ${hostile}`);
+      const outside = (await readdir(home, { recursive: true })).filter(
+        (entry) => entry !== 'a' && entry !== join('a', 'b') && !entry.startsWith(`${join('a', 'b')}/`),
+      );
+      expect(outside).toEqual([]);
+      expect(existsSync(join(home, '.bashrc'))).toBe(false);
+      expect((await readdir(dir, { recursive: true })).filter((entry) => entry.endsWith('.bashrc'))).toEqual(
+        [],
+      );
+    },
+  );
 });

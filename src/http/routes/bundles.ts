@@ -4,7 +4,14 @@ import { signLink } from '../../bundles/links.js';
 import type { Bundle } from '../../bundles/service.js';
 import { BadRequestError } from '../../common/errors.js';
 import { KIND_PATTERN, SETTING_NAME_PATTERN, VERSION_OR_LATEST_PATTERN } from '../../common/validate.js';
-import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
+import {
+  identityLinksFromAgentRoute,
+  replySignature,
+  replyWithBundle,
+  replyWithConfig,
+  replyWithStatement,
+  replyWithZip,
+} from '../bundle-reply.js';
 import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
 import { AUTHENTICATED_ERRORS, errorResponses } from '../schemas/common.js';
 
@@ -20,6 +27,14 @@ const BundleParams = Type.Object({
   orgId: Type.String({ maxLength: 100 }),
   kind: KindParam,
   version: VersionParam,
+});
+const BundleIdParams = Type.Object({
+  orgId: Type.String({ maxLength: 100 }),
+  bundleId: Type.String({
+    pattern: '^[0-9a-f]{64}$',
+    description:
+      'the bundle identity, as a bundle response names it (X-Agentpack-Bundle-Id, and the Link header)',
+  }),
 });
 const Format = Type.Enum(['embedded', 'zip'], {
   description:
@@ -80,7 +95,7 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['bundles'],
       summary: 'Download the agent with its config embedded (or the zip format), signed',
       description:
-        'ETag is the SHA-256; supports a single Range (206/416), If-Range and If-None-Match (304). The Link header points to bundle.sha256 and bundle.sig.',
+        'ETag is the SHA-256; supports a single Range (206/416), If-Range and If-None-Match (304). X-Agentpack-Bundle-Id names the identity of the bytes served, and the Link header (rel="agentpack-statement", rel="agentpack-signature") points at their statement and signature by that identity: /api/v1/orgs/{orgId}/bundles/{bundleId}/bundle.sha256 and .sig, which keep naming these bytes while keys rotate.',
       params: BundleParams,
       querystring: Type.Object({ format: Type.Optional(Format) }),
       response: {
@@ -98,10 +113,13 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
         if (request.method === 'GET') await audited(request, bundle, 'zip', access.actor);
         return reply;
       }
-      const { sent } = await replyWithBundle(app.services.bundles.service, request, reply, bundle, {
-        statement: 'bundle.sha256',
-        signature: 'bundle.sig',
-      });
+      const { sent } = await replyWithBundle(
+        app.services.bundles.service,
+        request,
+        reply,
+        bundle,
+        identityLinksFromAgentRoute(bundle.row.id),
+      );
       if (sent === 'full' || (sent === 'range' && request.headers.range?.startsWith('bytes=0-'))) {
         await audited(request, bundle, 'embedded', access.actor);
       }
@@ -115,7 +133,9 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['bundles'],
         summary:
-          'The signed statement: a sha256sum -c line, then # lines binding org, kind, version, time, key id',
+          'The signed statement of the current bundle: a sha256sum -c line, then # lines binding org, kind, version, time, key id',
+        description:
+          'Names the current bundle, which a rotation changes: to verify bytes already downloaded, fetch the statement their response names (Link, X-Agentpack-Bundle-Id). This answer carries the same headers, so its signature can be fetched by identity.',
         params: BundleParams,
         response: { 200: Type.String(), ...errorResponses(...AUTHENTICATED_ERRORS, 410) },
       },
@@ -123,11 +143,7 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       await app.requireOrgAccess(request, request.params.orgId, 'member');
       const bundle = await resolve(request);
-      reply
-        .header('Cache-Control', 'private, no-cache')
-        .header('ETag', `"${bundle.row.sha256}"`)
-        .type('text/plain; charset=utf-8');
-      return bundle.row.statement;
+      return replyWithStatement(reply, bundle, identityLinksFromAgentRoute(bundle.row.id));
     },
   );
 
@@ -136,16 +152,54 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['bundles'],
-        summary: 'The raw 64-byte Ed25519 signature over bundle.sha256',
+        summary: 'The raw 64-byte Ed25519 signature over bundle.sha256 (of the current bundle)',
         params: BundleParams,
         response: { 200: Binary, ...errorResponses(...AUTHENTICATED_ERRORS, 410) },
       },
     },
     async (request, reply) => {
       await app.requireOrgAccess(request, request.params.orgId, 'member');
-      const bundle = await resolve(request);
-      reply.header('Cache-Control', 'private, no-cache').type('application/octet-stream');
-      return Buffer.from(bundle.row.signature, 'base64');
+      return replySignature(reply, await resolve(request));
+    },
+  );
+
+  /** A bundle by identity, within the organization the path names (another's answers 404, as missing). */
+  function byIdentity(request: { params: { orgId: string; bundleId: string } }): Promise<Bundle> {
+    return app.services.bundles.service.byId(request.params.bundleId, { orgId: request.params.orgId });
+  }
+
+  app.get(
+    '/api/v1/orgs/:orgId/bundles/:bundleId/bundle.sha256',
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: 'The signed statement of one bundle identity (as a bundle response names it)',
+        description:
+          'Stays the same while keys rotate, for as long as the bundle is served: 410 once the keys it embeds expired, 404 once its record is collected.',
+        params: BundleIdParams,
+        response: { 200: Type.String(), ...errorResponses(...AUTHENTICATED_ERRORS, 410) },
+      },
+    },
+    async (request, reply) => {
+      await app.requireOrgAccess(request, request.params.orgId, 'member');
+      const bundle = await byIdentity(request);
+      return replyWithStatement(reply, bundle, { statement: 'bundle.sha256', signature: 'bundle.sig' });
+    },
+  );
+
+  app.get(
+    '/api/v1/orgs/:orgId/bundles/:bundleId/bundle.sig',
+    {
+      schema: {
+        tags: ['bundles'],
+        summary: 'The raw 64-byte Ed25519 signature over the statement of one bundle identity',
+        params: BundleIdParams,
+        response: { 200: Binary, ...errorResponses(...AUTHENTICATED_ERRORS, 410) },
+      },
+    },
+    async (request, reply) => {
+      await app.requireOrgAccess(request, request.params.orgId, 'member');
+      return replySignature(reply, await byIdentity(request));
     },
   );
 
@@ -186,6 +240,16 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
             url: Type.String(),
             expiresAt: Type.String({ description: 'ISO-8601 UTC' }),
             sha256: Type.String({ description: 'SHA-256 of the bundle the link serves' }),
+            bundleId: Type.String({ description: 'the identity of that bundle' }),
+            statementUrl: Type.Optional(
+              Type.String({
+                description:
+                  'format embedded: the signed statement of exactly the bytes the link serves (url + /bundle.sha256), valid as long as the link',
+              }),
+            ),
+            signatureUrl: Type.Optional(
+              Type.String({ description: 'format embedded: the signature over that statement' }),
+            ),
           }),
           ...errorResponses(...AUTHENTICATED_ERRORS, 410),
         },
@@ -220,10 +284,15 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
         },
       });
       reply.code(201);
+      const url = `${app.services.config.publicUrl}/dl/${token}`;
       return {
-        url: `${app.services.config.publicUrl}/dl/${token}`,
+        url,
         expiresAt: new Date(expiresAt * 1000).toISOString(),
         sha256: bundle.row.sha256,
+        bundleId: bundle.row.id,
+        ...(format === 'embedded'
+          ? { statementUrl: `${url}/bundle.sha256`, signatureUrl: `${url}/bundle.sig` }
+          : {}),
       };
     },
   );

@@ -3,8 +3,14 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { checkLink, type LinkClaims } from '../../bundles/links.js';
 import type { Bundle } from '../../bundles/service.js';
-import { ForbiddenError } from '../../common/errors.js';
-import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
+import { ForbiddenError, GoneError, NotFoundError } from '../../common/errors.js';
+import {
+  replySignature,
+  replyWithBundle,
+  replyWithConfig,
+  replyWithStatement,
+  replyWithZip,
+} from '../bundle-reply.js';
 import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
 import { errorResponses } from '../schemas/common.js';
 
@@ -17,7 +23,8 @@ const LINK_ERRORS = [400, 403, 404, 410, 429] as const;
 /**
  * `GET /dl/{token}`: a signed link needs no headers. The token binds organization, bundle
  * identity and format and expires; a tampered or expired token answers 403. Tokens never reach
- * the log (the request serializer redacts /dl/ paths).
+ * the log (the request serializer redacts /dl/ paths). `/dl/{token}/bundle.sha256` and `.sig`
+ * are the statement and signature of exactly the bundle the token names.
  */
 const links: FastifyPluginAsyncTypebox = async (app) => {
   async function open(
@@ -31,7 +38,16 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
         check.reason === 'expired' ? 'this link has expired' : 'this link is not valid',
       );
     }
-    const bundle = await app.services.bundles.service.byId(check.claims.bundleId);
+    const bundle = await app.services.bundles.service.byId(check.claims.bundleId).catch((error: unknown) => {
+      // Links are only signed for recorded bundles, and records leave only once their keys
+      // expired (or their organization went): a valid token without its record is gone, not
+      // unknown, however long ago the record was collected.
+      if (error instanceof NotFoundError)
+        throw new GoneError(
+          'the bundle behind this link is gone (its keys expired and its record was collected); create a new link',
+        );
+      throw error;
+    });
     if (bundle.row.orgId !== check.claims.orgId) throw new ForbiddenError('this link is not valid');
     return { claims: check.claims, bundle };
   }
@@ -68,6 +84,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
         if (request.method === 'GET') await audit(request, bundle, 'zip');
         return reply;
       }
+      // Relative to /dl/{token}: the statement and signature of the identity the token names.
       const token = encodeURIComponent(request.params.token);
       const { sent } = await replyWithBundle(service, request, reply, bundle, {
         statement: `${token}/bundle.sha256`,
@@ -90,8 +107,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { bundle } = await open(request, request.params.token);
-      reply.header('Cache-Control', 'private, no-cache').type('text/plain; charset=utf-8');
-      return bundle.row.statement;
+      return replyWithStatement(reply, bundle, { statement: 'bundle.sha256', signature: 'bundle.sig' });
     },
   );
 
@@ -107,8 +123,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { bundle } = await open(request, request.params.token);
-      reply.header('Cache-Control', 'private, no-cache').type('application/octet-stream');
-      return Buffer.from(bundle.row.signature, 'base64');
+      return replySignature(reply, bundle);
     },
   );
 

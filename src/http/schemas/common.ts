@@ -16,6 +16,7 @@ const REASONS: Readonly<Record<number, string>> = {
   403: 'Not allowed (role, CSRF token, tampered or expired link)',
   404: 'No such object, or it belongs to another organization',
   409: 'Conflicts with the current state',
+  410: 'Gone: the keys the bundle embeds have expired (or its base left the catalog)',
   413: 'Too large',
   416: 'Range not satisfiable',
   422: 'Rejected content',
