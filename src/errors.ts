@@ -44,6 +44,17 @@ export class ConflictError extends AgentpackError {
   }
 }
 
+/** Too many requests or failures; the HTTP answer carries `Retry-After: retryAfterSeconds`. */
+export class RateLimitedError extends AgentpackError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super('RATE_LIMITED', message, 429);
+    this.name = 'RateLimitedError';
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
 export function isAgentpackError(error: unknown): error is AgentpackError {
   return error instanceof AgentpackError;
 }

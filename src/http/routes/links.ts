@@ -5,7 +5,7 @@ import { checkLink, type LinkClaims } from '../../bundles/links.js';
 import type { Bundle } from '../../bundles/service.js';
 import { AgentpackError } from '../../errors.js';
 import { replyWithBundle, replyWithConfig, replyWithZip } from '../bundle-reply.js';
-import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
+import { requestLimit } from '../plugins/external/rate-limit.js';
 import { errorResponses } from '../schemas/common.js';
 
 const TokenParams = Type.Object({
@@ -20,18 +20,16 @@ const LINK_ERRORS = [400, 403, 404, 410, 429] as const;
  * the log (the request serializer redacts /dl/ paths).
  */
 const links: FastifyPluginAsyncTypebox = async (app) => {
+  // Anonymous: counted per client address; every /dl route, so failing tokens are throttled too.
+  const rateLimit = requestLimit(app.services, 'link-downloads');
   async function open(
     request: FastifyRequest,
     token: string,
   ): Promise<{ claims: LinkClaims; bundle: Bundle }> {
     const check = checkLink(token, app.services.linkKey, Math.floor(app.services.now() / 1000));
     if (!check.ok) {
-      await app.recordAuthFailure(request, 'link');
-      throw new AgentpackError(
-        'FORBIDDEN',
-        check.reason === 'expired' ? 'this link has expired' : 'this link is not valid',
-        403,
-      );
+      const message = check.reason === 'expired' ? 'this link has expired' : 'this link is not valid';
+      throw await app.rejectAuth(request, 'link', new AgentpackError('FORBIDDEN', message, 403));
     }
     const bundle = await app.services.bundles.service.byId(check.claims.bundleId);
     if (bundle.row.orgId !== check.claims.orgId)
@@ -42,7 +40,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
   app.route({
     method: ['GET', 'HEAD'],
     url: '/dl/:token',
-    config: { rateLimit: DOWNLOAD_RATE_LIMIT },
+    config: { rateLimit },
     schema: {
       tags: ['links'],
       summary:
@@ -58,12 +56,9 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
     handler: async (request, reply) => {
       const { claims, bundle } = await open(request, request.params.token);
       const service = app.services.bundles.service;
-      const full =
-        request.method === 'GET' &&
-        (request.headers.range === undefined || request.headers.range.startsWith('bytes=0-'));
       if (claims.format === 'config') {
         const config = await replyWithConfig(service, reply, bundle);
-        await audit(request, bundle, 'config');
+        if (request.method === 'GET') await audit(request, bundle, 'config');
         return config;
       }
       if (claims.format === 'zip') {
@@ -72,11 +67,11 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
         return reply;
       }
       const token = encodeURIComponent(request.params.token);
-      const { sent } = await replyWithBundle(service, request, reply, bundle, {
+      const { carriesConfig } = await replyWithBundle(service, request, reply, bundle, {
         statement: `${token}/bundle.sha256`,
         signature: `${token}/bundle.sig`,
       });
-      if (full && (sent === 'full' || sent === 'range')) await audit(request, bundle, 'embedded');
+      if (carriesConfig) await audit(request, bundle, 'embedded');
       return reply;
     },
   });
@@ -84,6 +79,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/dl/:token/bundle.sha256',
     {
+      config: { rateLimit },
       schema: {
         tags: ['links'],
         summary: 'The signed statement of the bundle behind a link',
@@ -101,6 +97,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/dl/:token/bundle.sig',
     {
+      config: { rateLimit },
       schema: {
         tags: ['links'],
         summary: 'The Ed25519 signature over the statement of the bundle behind a link',
