@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { agentHeaders, apiHeaders, b64, createTestApp, type TestApp } from './harness.js';
 
 let t: TestApp;
@@ -248,9 +248,12 @@ describe('failed authentications', () => {
       const locked = await attempt(limited.admin.email, limited.admin.password);
       expect(locked.statusCode).toBe(429);
       expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
-      // Hammering the locked account is refused without counting against the client.
+      // Hammering the locked account is refused before any password work, and without counting
+      // against the client.
+      const checks = vi.spyOn(limited.services.credentials, 'verifyPassword');
       for (let i = 0; i < 10; i++)
         expect((await attempt(` ${limited.admin.email.toUpperCase()}`, 'wrong')).statusCode).toBe(429);
+      expect(checks).not.toHaveBeenCalled();
       expect((await attempt(limited.member.email, limited.member.password)).statusCode).toBe(200);
       const agent = await limited.app.inject({
         method: 'POST',
