@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { RateLimitedError } from '../errors.js';
 
 /**
@@ -38,10 +39,11 @@ export class Semaphore {
 
 /**
  * scrypt runs on libuv's thread pool (4 threads by default), the same pool that reads files for
- * downloads. Two password checks at a time leave the rest to file reads, so a flood of sign-ins
- * slows sign-ins, not downloads (see the `service` bench's sign-in flood row).
+ * downloads, and each check keeps a core busy. At most two at a time, and no more than half the
+ * cores, leave threads to file reads and CPU to the event loop, so a flood of sign-ins slows
+ * sign-ins, not downloads (see the `service` bench's sign-in flood row).
  */
-export const PASSWORD_CHECKS_AT_ONCE = 2;
+export const PASSWORD_CHECKS_AT_ONCE = Math.max(1, Math.min(2, Math.floor(availableParallelism() / 2)));
 /** At ~0.1-0.3 s a check, a queue this long waits a few seconds at most. */
 export const PASSWORD_CHECKS_WAITING = 32;
 
