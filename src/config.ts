@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { type ArchiveLimits, limitsFromEnv } from './archive/limits.js';
 import { invalidConfiguration } from './common/errors.js';
@@ -39,10 +40,51 @@ export interface AppConfig {
   readonly linkMaxTtlSeconds: number;
   /** How long an instance keeps agent logins it verified (0: off); see credentials/auth-cache.ts. */
   readonly agentAuthCacheSeconds: number;
-  readonly trustProxy: boolean;
+  /** Who may set X-Forwarded-For: nobody, the nearest N proxies, or these addresses and CIDRs. */
+  readonly trustProxy: TrustProxy;
+  /** Request and failure limits (see RequestLimits). */
+  readonly requestLimits: RequestLimits;
   /** The system admin created on first start (AGENTPACK_ADMIN_EMAIL). */
   readonly adminEmail: string;
 }
+
+/**
+ * `false`: the socket address is the client. A number: that many proxies in front (the client is
+ * the address they saw, read right to left in X-Forwarded-For). A list: the addresses and CIDRs
+ * of your proxies (and `loopback`, `linklocal`, `uniquelocal`); the client is the right-most
+ * address in X-Forwarded-For not in the list.
+ */
+export type TrustProxy = false | number | readonly string[];
+
+/** Per minute unless named otherwise; a rate of 0 turns that limit off. */
+export interface RequestLimits {
+  /** Bundle and config downloads, per credential (an agent's organization, a personal key, a user). */
+  readonly downloadsPerMinute: number;
+  /** Signed-link downloads (`/dl/*`): anonymous, so per client address. */
+  readonly linkDownloadsPerMinute: number;
+  /** Link creation, per credential. */
+  readonly linksPerMinute: number;
+  /** Sign-in requests, per client address. */
+  readonly signInsPerMinute: number;
+  /** Failed authentications per account (an e-mail, an agent's organization) in the window. */
+  readonly authFailuresPerAccount: number;
+  /** Failed authentications per client (an address; an IPv6 /64) in the window. */
+  readonly authFailuresPerClient: number;
+  readonly authFailureWindowSeconds: number;
+  /** Distinct sets of render settings an organization's bundle records may hold. */
+  readonly settingsSetsPerOrg: number;
+}
+
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
+  downloadsPerMinute: 120,
+  linkDownloadsPerMinute: 120,
+  linksPerMinute: 30,
+  signInsPerMinute: 30,
+  authFailuresPerAccount: 10,
+  authFailuresPerClient: 50,
+  authFailureWindowSeconds: 900,
+  settingsSetsPerOrg: 100,
+};
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LINK_MAX_TTL_SECONDS = 7 * 24 * 3600;
@@ -106,7 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
       0,
       MAX_AGENT_AUTH_CACHE_SECONDS,
     ),
-    trustProxy: flag(env, 'AGENTPACK_TRUST_PROXY'),
+    trustProxy: trustProxyOf(env),
+    requestLimits: requestLimitsOf(env),
     adminEmail: adminEmail(env),
   };
 }
@@ -174,6 +217,76 @@ function s3Config(env: NodeJS.ProcessEnv): S3Config | undefined {
         }
       : {}),
   };
+}
+
+function requestLimitsOf(env: NodeJS.ProcessEnv): RequestLimits {
+  const d = DEFAULT_REQUEST_LIMITS;
+  const rate = (name: string, fallback: number) => integer(env, name, fallback, 0, 1_000_000);
+  return {
+    downloadsPerMinute: rate('AGENTPACK_RATE_DOWNLOADS', d.downloadsPerMinute),
+    linkDownloadsPerMinute: rate('AGENTPACK_RATE_LINK_DOWNLOADS', d.linkDownloadsPerMinute),
+    linksPerMinute: rate('AGENTPACK_RATE_LINKS', d.linksPerMinute),
+    signInsPerMinute: rate('AGENTPACK_RATE_SIGNINS', d.signInsPerMinute),
+    authFailuresPerAccount: integer(
+      env,
+      'AGENTPACK_AUTH_FAILURES_PER_ACCOUNT',
+      d.authFailuresPerAccount,
+      1,
+      1_000_000,
+    ),
+    authFailuresPerClient: integer(
+      env,
+      'AGENTPACK_AUTH_FAILURES_PER_CLIENT',
+      d.authFailuresPerClient,
+      1,
+      1_000_000,
+    ),
+    authFailureWindowSeconds: integer(
+      env,
+      'AGENTPACK_AUTH_FAILURE_WINDOW_SECONDS',
+      d.authFailureWindowSeconds,
+      1,
+      86_400,
+    ),
+    settingsSetsPerOrg: integer(env, 'AGENTPACK_SETTINGS_SETS_PER_ORG', d.settingsSetsPerOrg, 1, 100_000),
+  };
+}
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const MAX_PROXY_HOPS = 10;
+
+/**
+ * `true` used to trust every X-Forwarded-For entry, so the left-most one, which any client
+ * writes, became the address limits and the audit use. It now means one proxy in front: the
+ * right-most entry, which that proxy appended, is the client.
+ */
+function trustProxyOf(env: NodeJS.ProcessEnv): TrustProxy {
+  const name = 'AGENTPACK_TRUST_PROXY';
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined || /^(0|false|no)$/i.test(raw)) return false;
+  if (/^(true|yes)$/i.test(raw)) return 1;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > MAX_PROXY_HOPS)
+      throw invalidConfiguration(`${name} as a hop count must be 1 to ${MAX_PROXY_HOPS}, got ${raw}`);
+    return hops;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (!TRUST_PROXY_NAMES.has(entry) && !isAddressOrCidr(entry))
+      throw invalidConfiguration(
+        `${name} must be false, a hop count, or proxy addresses/CIDRs separated by commas; '${entry.slice(0, 60)}' is none of these`,
+      );
+  }
+  return entries;
+}
+
+function isAddressOrCidr(text: string): boolean {
+  const [address = '', prefix, extra] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function adminEmail(env: NodeJS.ProcessEnv): string {

@@ -104,6 +104,11 @@ export interface Metrics {
   readonly bundleCacheHits: Counter;
   /** By kind: `agent`, `personal`, `session`, `password`, `csrf`, `link`. */
   readonly authFailures: Counter<'kind'>;
+  /**
+   * Requests refused with 429, by limit: `auth-account`, `auth-client` (failed authentications),
+   * `downloads`, `link-downloads`, `links`, `signins` (request rates), `password-checks` (queue).
+   */
+  readonly rateLimited: Counter<'limit'>;
   /** By method, route pattern (never the raw URL) and status code. */
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   render(): string;
@@ -122,6 +127,9 @@ export function createMetrics(): Metrics {
       'Bundle requests served from the cache.',
     ),
     authFailures: new Counter('agentpack_auth_failures_total', 'Failed authentications, by kind.', ['kind']),
+    rateLimited: new Counter('agentpack_rate_limited_total', 'Requests refused with 429, by limit.', [
+      'limit',
+    ]),
     httpRequests: new Counter(
       'agentpack_http_requests_total',
       'HTTP requests answered, by method, route pattern and status.',

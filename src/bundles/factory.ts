@@ -21,6 +21,7 @@ export async function openBundleLayer(core: CoreServices): Promise<BundleLayer> 
     limits: config.limits,
     tmpDir,
     now: core.now,
+    settingsSetsPerOrg: config.requestLimits.settingsSetsPerOrg,
     metrics: {
       built(seconds) {
         metrics.bundleBuilds.inc();

@@ -25,6 +25,8 @@ export interface BundleLayerDeps {
   readonly tmpDir: string;
   readonly now: () => number;
   readonly metrics?: BundleMetrics;
+  /** Distinct sets of render settings per organization (AGENTPACK_SETTINGS_SETS_PER_ORG). */
+  readonly settingsSetsPerOrg?: number;
 }
 
 export interface BundleLayer {
@@ -76,6 +78,7 @@ export function createBundleLayer(deps: BundleLayerDeps): BundleLayer {
     publicUrl: deps.publicUrl,
     now: deps.now,
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+    ...(deps.settingsSetsPerOrg === undefined ? {} : { settingsSetsPerOrg: deps.settingsSetsPerOrg }),
   });
   let collector: NodeJS.Timeout | undefined;
   const pending = new Set<Promise<void>>();

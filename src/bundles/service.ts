@@ -15,6 +15,7 @@ import type { Catalog } from './catalog.js';
 import { GroupCommit } from './group-commit.js';
 import { bundleIdentity } from './identity.js';
 import { type BundlePart, partsFor, type ResolvedRange } from './ranges.js';
+import { type SettingsRecord, settingsKey, settingsToCollect } from './settings-cap.js';
 import { buildStatement, signStatement } from './signature.js';
 import type { SigningKey } from './signing-keys.js';
 import { zipFormat } from './zip-format.js';
@@ -43,7 +44,11 @@ export interface BundleServiceDeps {
   readonly publicUrl: string;
   readonly now: () => number;
   readonly metrics?: BundleMetrics;
+  /** Distinct sets of render settings an organization's records may hold (default 100). */
+  readonly settingsSetsPerOrg?: number;
 }
+
+export const DEFAULT_SETTINGS_SETS_PER_ORG = 100;
 
 export interface BundleRequest {
   readonly orgId: string;
@@ -99,6 +104,7 @@ export class BundleService {
     }
     let pending = this.building.get(id);
     if (pending === undefined) {
+      if (Object.keys(settings).length > 0) await this.makeRoomForSettings(request.orgId, settings);
       pending = this.build(id, {
         orgId: request.orgId,
         slug: keys.slug,
@@ -154,6 +160,15 @@ export class BundleService {
     return new BundleBody(reader, parts);
   }
 
+  /**
+   * Where the bundle's own bytes begin: the config entry's local header, then the central
+   * directory and end record. Everything before is the base's unchanged prefix, so a response
+   * holds part of the config (or the directory after it) exactly when it reaches this offset.
+   */
+  async configOffset(bundle: Bundle): Promise<number> {
+    return bundle.row.size - (await this.tail(bundle)).length;
+  }
+
   /** The rendered config alone (holds secrets: callers must not cache it). */
   async config(bundle: Bundle): Promise<Buffer> {
     return (await this.render(bundle)).config;
@@ -194,6 +209,40 @@ export class BundleService {
     }
     for (const id of dead) this.forgetTail(id);
     return dead.length === 0 ? 0 : this.deps.ops.deleteBundles(dead);
+  }
+
+  /**
+   * Settings come from members and each new set is a new record: without a cap, ever-different
+   * settings would grow the catalog without bound. Before a record with a new set is built, the
+   * organization's oldest unused sets are collected (settings-cap.ts); links to them then answer
+   * 404. Per instance, so concurrent builds may overshoot by a few.
+   */
+  private async makeRoomForSettings(orgId: string, settings: Record<string, string>): Promise<void> {
+    const max = this.deps.settingsSetsPerOrg ?? DEFAULT_SETTINGS_SETS_PER_ORG;
+    const rows = await this.deps.ops.listBundles({ orgId });
+    const valid = await this.validVersions(orgId);
+    const records: SettingsRecord[] = rows.map((row) => ({
+      id: row.id,
+      settings: this.settingsOf(row),
+      createdAt: row.createdAt,
+      alive: embedsOnly(row, valid),
+    }));
+    const doomed = settingsToCollect(records, settingsKey(settings), max);
+    if (doomed.length === 0) return;
+    for (const id of doomed) this.forgetTail(id);
+    await this.deps.ops.deleteBundles(doomed);
+  }
+
+  /** A record's settings key; a record whose settings cannot be unsealed counts as a set of its own. */
+  private settingsOf(row: BundleRow): string {
+    try {
+      const settings = JSON.parse(
+        this.deps.sealer.unseal(row.orgId, row.settingsMasterKeyId, row.settingsSealed),
+      ) as Record<string, string>;
+      return settingsKey(settings);
+    } catch {
+      return `unreadable:${row.id}`;
+    }
   }
 
   private identity(

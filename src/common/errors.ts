@@ -217,10 +217,15 @@ export class ArchiveError extends UnprocessableError {
   }
 }
 
+/** Too many requests or failures; the HTTP answer carries `Retry-After: retryAfterSeconds`. */
 export class RateLimitedError extends AgentpackError {
-  constructor(message: string) {
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(message: string, retryAfterSeconds?: number) {
     super('RATE_LIMITED', message, 429);
     this.name = 'RateLimitedError';
+    this.retryAfterSeconds =
+      retryAfterSeconds === undefined ? undefined : Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
 

@@ -121,3 +121,18 @@ function fail(ctx: CredentialsContext, kind: string, reason: string, keyIds: str
   ctx.log.debug({ kind, reason, keyIds }, 'authentication failed');
   return null;
 }
+
+/**
+ * The organization whose API key `headers` carry, when that key really is one of its keys
+ * (checked against its digest; an expired one counts: its holder still proved it has it), else
+ * null. Lets a failed login be filed under the organization it aimed at only when the caller
+ * proved it holds that organization's key: an organization named by an id or a user name
+ * alone is unverified input.
+ */
+export async function verifiedApiKeyOrg(ctx: CredentialsContext, headers: HeaderBag): Promise<string | null> {
+  const apiKey = parseKeyOf(singleHeader(headers, 'api-key'), 'api-key');
+  if (apiKey === null) return null;
+  const [row] = await ctx.store.findKeyVersions([apiKey.keyId]);
+  if (row === undefined) return digestMatchesNothing(apiKey.text) || null;
+  return row.purpose === 'api-key' && digestMatches(apiKey.text, row.digest) ? row.ownerId : null;
+}

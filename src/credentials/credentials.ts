@@ -1,7 +1,7 @@
 import type { Store } from '../storage/db/types.js';
 import { appendAudit, listAudit } from './audit.js';
 import { AGENT_AUTH_CACHE_SECONDS, AgentAuthCache } from './auth-cache.js';
-import { authenticateAgent, authenticatePersonal } from './authenticate.js';
+import { authenticateAgent, authenticatePersonal, verifiedApiKeyOrg } from './authenticate.js';
 import { type CredentialsContext, silentLogger } from './context.js';
 import { type SealedSecret, seal, unseal } from './envelope.js';
 import type { MasterKeyring } from './keyring.js';
@@ -136,6 +136,11 @@ export class Credentials {
 
   authenticatePersonal(headers: HeaderBag): Promise<PersonalPrincipal | null> {
     return authenticatePersonal(this.ctx, headers);
+  }
+
+  /** The organization whose valid API key `headers` carry, else null (see authenticate.ts). */
+  verifiedApiKeyOrg(headers: HeaderBag): Promise<string | null> {
+    return verifiedApiKeyOrg(this.ctx, headers);
   }
 
   async audit(entry: NewAuditEntry): Promise<number> {

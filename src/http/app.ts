@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import type { AppConfig } from '../config.js';
+import type { AppConfig, TrustProxy } from '../config.js';
 import type { Services } from '../services.js';
-import type { FailureLimit } from './failure-limiter.js';
 import { type LoggerOption, loggerOptions } from './logging.js';
 import auth from './plugins/app/auth.js';
 import errors from './plugins/app/errors.js';
@@ -30,8 +29,6 @@ import wellKnown from './routes/well-known.js';
 export interface BuildAppOptions {
   /** false: no logs; an object: pino options merged over ours (tests pass `{ stream }`). */
   readonly logger?: LoggerOption;
-  /** Failed authentications allowed per address and window before 429. */
-  readonly failureLimit?: FailureLimit;
 }
 
 /**
@@ -69,7 +66,9 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config, options.logger),
-    trustProxy: config.trustProxy,
+    // A hop count or the proxies' addresses: Fastify (proxy-addr) then takes the right-most
+    // X-Forwarded-For entry not added by a trusted proxy as request.ip (see config.ts).
+    trustProxy: trustProxyOption(config.trustProxy),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -83,10 +82,22 @@ export async function buildApp(
   await app.register(servicesPlugin, { services });
   await app.register(errors);
   await app.register(metrics);
-  await app.register(auth, options.failureLimit === undefined ? {} : { failureLimit: options.failureLimit });
+  await app.register(auth);
 
   for (const routes of ROUTES) await app.register(routes);
   return app;
+}
+
+/**
+ * Fastify's own number form refuses every hop (it cannot check the peer), so a hop count is a
+ * function: the socket and the next `hops - 1` addresses, read right to left, are proxies.
+ */
+function trustProxyOption(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return [...trust];
 }
 
 function packageVersion(): string {

@@ -42,7 +42,7 @@ export async function replyWithBundle(
   reply: FastifyReply,
   bundle: Bundle,
   links: VerificationLinks,
-): Promise<{ sent: 'full' | 'range' | 'not-modified' | 'head' }> {
+): Promise<{ sent: 'full' | 'range' | 'not-modified' | 'head'; carriesConfig: boolean }> {
   const { row, kind } = bundle;
   const etag = `"${row.sha256}"`;
   reply
@@ -56,7 +56,7 @@ export async function replyWithBundle(
     .type(CONTENT_TYPES[kind.archive]);
   if (etagMatches(request.headers['if-none-match'], row.sha256)) {
     reply.code(304).send();
-    return { sent: 'not-modified' };
+    return { sent: 'not-modified', carriesConfig: false };
   }
   const ifRange = request.headers['if-range'];
   const rangeHeader = ifRange === undefined || ifRange === etag ? request.headers.range : undefined;
@@ -72,11 +72,14 @@ export async function replyWithBundle(
   reply.header('Content-Length', String(slice.end - slice.start + 1));
   if (request.method === 'HEAD') {
     reply.send();
-    return { sent: 'head' };
+    return { sent: 'head', carriesConfig: false };
   }
   const body = await service.open(bundle, slice);
+  // Decided from the bytes served, not from how the Range was spelled: any byte of the config
+  // entry or the directory after it makes this a download of the keys.
+  const carriesConfig = slice.end >= (await service.configOffset(bundle));
   reply.send(body);
-  return { sent: range.kind === 'range' ? 'range' : 'full' };
+  return { sent: range.kind === 'range' ? 'range' : 'full', carriesConfig };
 }
 
 /** RFC 9110 If-None-Match: `*`, or a list of (possibly weak) entity tags. */

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { agentHeaders, apiHeaders, b64, createTestApp, type TestApp } from './harness.js';
 
 let t: TestApp;
@@ -243,26 +243,22 @@ describe('failed authentications', () => {
     expect(metrics).toContain('agentpack_auth_failures_total{kind="password"} 1');
   });
 
-  it('answer 429 from an address over the limit, even with good credentials, until the window ends', async () => {
-    const limited = await createTestApp({ app: { failureLimit: { max: 3, windowMs: 60_000 } } });
+  it('answer 429 to failing keys from a client over its limit, while valid keys from it still pass', async () => {
+    const limited = await createTestApp({
+      env: { AGENTPACK_AUTH_FAILURES_PER_CLIENT: '3', AGENTPACK_AUTH_FAILURE_WINDOW_SECONDS: '60' },
+    });
     try {
+      const handshake = (headers: Record<string, string>) =>
+        limited.app.inject({ method: 'POST', url: '/agents/v1/handshake', headers });
       const bad = { ...agentHeaders(limited.acme), 'api-key': limited.other.apiKey };
-      for (let i = 0; i < 3; i++) {
-        const response = await limited.app.inject({
-          method: 'POST',
-          url: '/agents/v1/handshake',
-          headers: bad,
-        });
-        expect(response.statusCode).toBe(401);
-      }
-      const blocked = await limited.app.inject({
-        method: 'POST',
-        url: '/agents/v1/handshake',
-        headers: agentHeaders(limited.acme),
-      });
+      for (let i = 0; i < 3; i++) expect((await handshake(bad)).statusCode).toBe(401);
+      const blocked = await handshake(bad);
       expect(blocked.statusCode).toBe(429);
       expect(blocked.json().error).toBe('RATE_LIMITED');
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+      // One misconfigured job behind a shared address never locks out the rest of the fleet.
+      expect((await handshake(agentHeaders(limited.acme))).statusCode).toBe(200);
+      expect((await handshake(agentHeaders(limited.other))).statusCode).toBe(200);
       const login = await limited.app.inject({
         method: 'POST',
         url: '/api/v1/session',
@@ -271,29 +267,37 @@ describe('failed authentications', () => {
       expect(login.statusCode).toBe(429);
       expect((await limited.app.inject({ url: '/healthz' })).statusCode).toBe(200);
       limited.clock += 60_000;
-      const later = await limited.app.inject({
-        method: 'POST',
-        url: '/agents/v1/handshake',
-        headers: agentHeaders(limited.acme),
-      });
-      expect(later.statusCode).toBe(200);
+      expect((await handshake(bad)).statusCode).toBe(401);
     } finally {
       await limited.close();
     }
   });
 
-  it('count wrong passwords toward the same limit', async () => {
-    const limited = await createTestApp({ app: { failureLimit: { max: 2, windowMs: 60_000 } } });
+  it('lock out one account after its wrong passwords, not the others nor the agents on that client', async () => {
+    const limited = await createTestApp({
+      env: { AGENTPACK_AUTH_FAILURES_PER_ACCOUNT: '2', AGENTPACK_AUTH_FAILURES_PER_CLIENT: '5' },
+    });
     try {
-      const attempt = (password: string) =>
-        limited.app.inject({
-          method: 'POST',
-          url: '/api/v1/session',
-          payload: { email: limited.admin.email, password },
-        });
-      expect((await attempt('wrong password 1')).statusCode).toBe(401);
-      expect((await attempt('wrong password 2')).statusCode).toBe(401);
-      expect((await attempt(limited.admin.password)).statusCode).toBe(429);
+      const attempt = (email: string, password: string) =>
+        limited.app.inject({ method: 'POST', url: '/api/v1/session', payload: { email, password } });
+      expect((await attempt(limited.admin.email, 'wrong password 1')).statusCode).toBe(401);
+      expect((await attempt(limited.admin.email, 'wrong password 2')).statusCode).toBe(401);
+      const locked = await attempt(limited.admin.email, limited.admin.password);
+      expect(locked.statusCode).toBe(429);
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+      // Hammering the locked account is refused before any password work, and without counting
+      // against the client.
+      const checks = vi.spyOn(limited.services.credentials, 'verifyPassword');
+      for (let i = 0; i < 10; i++)
+        expect((await attempt(` ${limited.admin.email.toUpperCase()}`, 'wrong')).statusCode).toBe(429);
+      expect(checks).not.toHaveBeenCalled();
+      expect((await attempt(limited.member.email, limited.member.password)).statusCode).toBe(200);
+      const agent = await limited.app.inject({
+        method: 'POST',
+        url: '/agents/v1/handshake',
+        headers: agentHeaders(limited.acme),
+      });
+      expect(agent.statusCode).toBe(200);
     } finally {
       await limited.close();
     }

@@ -12,7 +12,7 @@ import {
   replyWithStatement,
   replyWithZip,
 } from '../bundle-reply.js';
-import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
+import { requestLimit } from '../plugins/external/rate-limit.js';
 import { AUTHENTICATED_ERRORS, errorResponses } from '../schemas/common.js';
 
 export const KindParam = Type.String({
@@ -90,7 +90,7 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
   app.route({
     method: ['GET', 'HEAD'],
     url: `${base}/bundle`,
-    config: { rateLimit: DOWNLOAD_RATE_LIMIT },
+    config: { rateLimit: requestLimit(app.services, 'downloads') },
     schema: {
       tags: ['bundles'],
       summary: 'Download the agent with its config embedded (or the zip format), signed',
@@ -113,16 +113,14 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
         if (request.method === 'GET') await audited(request, bundle, 'zip', access.actor);
         return reply;
       }
-      const { sent } = await replyWithBundle(
+      const { carriesConfig } = await replyWithBundle(
         app.services.bundles.service,
         request,
         reply,
         bundle,
         identityLinksFromAgentRoute(bundle.row.id),
       );
-      if (sent === 'full' || (sent === 'range' && request.headers.range?.startsWith('bytes=0-'))) {
-        await audited(request, bundle, 'embedded', access.actor);
-      }
+      if (carriesConfig) await audited(request, bundle, 'embedded', access.actor);
       return reply;
     },
   });
@@ -206,7 +204,7 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/config`,
     {
-      config: { rateLimit: DOWNLOAD_RATE_LIMIT },
+      config: { rateLimit: requestLimit(app.services, 'downloads') },
       schema: {
         tags: ['bundles'],
         summary: 'The rendered config file alone (holds secrets; Cache-Control: no-store)',
@@ -226,6 +224,7 @@ const bundles: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/links`,
     {
+      config: { rateLimit: requestLimit(app.services, 'links') },
       schema: {
         tags: ['bundles'],
         summary: 'Create a signed download link (no headers needed to use it); at most 7 days',

@@ -11,7 +11,7 @@ import {
   replyWithStatement,
   replyWithZip,
 } from '../bundle-reply.js';
-import { DOWNLOAD_RATE_LIMIT } from '../plugins/external/rate-limit.js';
+import { requestLimit } from '../plugins/external/rate-limit.js';
 import { errorResponses } from '../schemas/common.js';
 
 const TokenParams = Type.Object({
@@ -27,16 +27,16 @@ const LINK_ERRORS = [400, 403, 404, 410, 429] as const;
  * are the statement and signature of exactly the bundle the token names.
  */
 const links: FastifyPluginAsyncTypebox = async (app) => {
+  // Anonymous: counted per client address; every /dl route, so failing tokens are throttled too.
+  const rateLimit = requestLimit(app.services, 'link-downloads');
   async function open(
     request: FastifyRequest,
     token: string,
   ): Promise<{ claims: LinkClaims; bundle: Bundle }> {
     const check = checkLink(token, app.services.linkKey, Math.floor(app.services.now() / 1000));
     if (!check.ok) {
-      await app.recordAuthFailure(request, 'link');
-      throw new ForbiddenError(
-        check.reason === 'expired' ? 'this link has expired' : 'this link is not valid',
-      );
+      const message = check.reason === 'expired' ? 'this link has expired' : 'this link is not valid';
+      throw await app.rejectAuth(request, 'link', new ForbiddenError(message));
     }
     const bundle = await app.services.bundles.service.byId(check.claims.bundleId).catch((error: unknown) => {
       // Links are only signed for recorded bundles, and records leave only once their keys
@@ -55,7 +55,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
   app.route({
     method: ['GET', 'HEAD'],
     url: '/dl/:token',
-    config: { rateLimit: DOWNLOAD_RATE_LIMIT },
+    config: { rateLimit },
     schema: {
       tags: ['links'],
       summary:
@@ -71,12 +71,9 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
     handler: async (request, reply) => {
       const { claims, bundle } = await open(request, request.params.token);
       const service = app.services.bundles.service;
-      const full =
-        request.method === 'GET' &&
-        (request.headers.range === undefined || request.headers.range.startsWith('bytes=0-'));
       if (claims.format === 'config') {
         const config = await replyWithConfig(service, reply, bundle);
-        await audit(request, bundle, 'config');
+        if (request.method === 'GET') await audit(request, bundle, 'config');
         return config;
       }
       if (claims.format === 'zip') {
@@ -86,11 +83,11 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
       }
       // Relative to /dl/{token}: the statement and signature of the identity the token names.
       const token = encodeURIComponent(request.params.token);
-      const { sent } = await replyWithBundle(service, request, reply, bundle, {
+      const { carriesConfig } = await replyWithBundle(service, request, reply, bundle, {
         statement: `${token}/bundle.sha256`,
         signature: `${token}/bundle.sig`,
       });
-      if (full && (sent === 'full' || sent === 'range')) await audit(request, bundle, 'embedded');
+      if (carriesConfig) await audit(request, bundle, 'embedded');
       return reply;
     },
   });
@@ -98,6 +95,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/dl/:token/bundle.sha256',
     {
+      config: { rateLimit },
       schema: {
         tags: ['links'],
         summary: 'The signed statement of the bundle behind a link',
@@ -114,6 +112,7 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/dl/:token/bundle.sig',
     {
+      config: { rateLimit },
       schema: {
         tags: ['links'],
         summary: 'The Ed25519 signature over the statement of the bundle behind a link',

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { LOGIN_RATE_LIMIT } from '../plugins/external/rate-limit.js';
+import { emailAccount } from '../plugins/app/auth.js';
+import { requestLimit } from '../plugins/external/rate-limit.js';
 import { type SessionPrincipal, unauthenticated } from '../principal.js';
 import { errorResponses, VisibleOrganizationSchema } from '../schemas/common.js';
 import { SESSION_COOKIE, SESSION_TTL_MS } from '../sessions.js';
@@ -39,7 +40,7 @@ const session: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/v1/session',
     {
-      config: { auth: 'login', rateLimit: LOGIN_RATE_LIMIT },
+      config: { auth: 'login', rateLimit: requestLimit(services, 'signins') },
       schema: {
         tags: ['session'],
         summary: 'Log in with e-mail and password; sets the session cookie',
@@ -51,11 +52,12 @@ const session: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
+      // Refused before any scrypt work when this account or client is over its failure limit.
+      const account = emailAccount(request.body.email);
+      app.checkAuthFailures(request, account);
       const user = await services.credentials.verifyPassword(request.body.email, request.body.password);
-      if (user === null) {
-        await app.recordAuthFailure(request, 'password');
-        throw unauthenticated(LOGIN_FAILED);
-      }
+      if (user === null)
+        throw await app.rejectAuth(request, 'password', unauthenticated(LOGIN_FAILED), account);
       const { id, session: created } = await app.sessions.create(user.userId);
       reply.setCookie(SESSION_COOKIE, id, {
         path: '/',

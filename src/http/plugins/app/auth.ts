@@ -1,12 +1,19 @@
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { BadRequestError, NotFoundError, RateLimitedError } from '../../../common/errors.js';
+import {
+  type AgentpackError,
+  BadRequestError,
+  NotFoundError,
+  RateLimitedError,
+} from '../../../common/errors.js';
 import { orgIdProblem } from '../../../common/validate.js';
 import { parseBasicPair, singleHeader } from '../../../credentials/basic-auth.js';
 import { parseKey } from '../../../credentials/key-format.js';
 import { parseAgentUserName } from '../../../credentials/names.js';
-import { DEFAULT_FAILURE_LIMIT, type FailureLimit, FailureLimiter } from '../../failure-limiter.js';
+import { clientKey } from '../../client.js';
+import { FailureAudit } from '../../failure-audit.js';
+import { AuthFailureCounter } from '../../failure-limiter.js';
 import {
   type AccessLevel,
   AGENT_AUTH_MESSAGE,
@@ -41,8 +48,19 @@ declare module 'fastify' {
     requireOrgAccess(request: FastifyRequest, orgId: string, level: AccessLevel): Promise<OrgAccess>;
     /** A person with the system admin role, or 401/403. */
     requireSystemAdmin(request: FastifyRequest): SessionPrincipal | ApiPrincipal;
-    /** Counts a failed authentication (metrics, rate limit, audit). `orgId` when known. */
-    recordAuthFailure(request: FastifyRequest, kind: AuthFailureKind, orgId?: string | null): Promise<void>;
+    /**
+     * Counts a failed authentication (metrics, failure limits, an aggregated audit row) and
+     * returns what to throw: 429 when the client or `account` was already over its limit, else
+     * `error`. `account` names who the attempt was for (see `accountOf*`), when anyone.
+     */
+    rejectAuth(
+      request: FastifyRequest,
+      kind: AuthFailureKind,
+      error: AgentpackError,
+      account?: string | null,
+    ): Promise<AgentpackError>;
+    /** 429 when the client or `account` is over its failure limit: call before checking a password. */
+    checkAuthFailures(request: FastifyRequest, account: string | null): void;
     /** Clears the session cookie on a reply. */
     clearSessionCookie(reply: FastifyReply): void;
   }
@@ -50,10 +68,6 @@ declare module 'fastify' {
     /** `login`: the session login route (no cookie resolution, no CSRF, but failure-limited). */
     auth?: 'login';
   }
-}
-
-export interface AuthOptions {
-  readonly failureLimit?: FailureLimit;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -66,48 +80,72 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * that change state need the session's X-CSRF-Token.
  */
 export default fp(
-  async (app, options: AuthOptions) => {
+  async (app) => {
     const { services } = app;
-    const limiter = new FailureLimiter(options.failureLimit ?? DEFAULT_FAILURE_LIMIT, services.now);
+    const limits = services.config.requestLimits;
+    const failures = new AuthFailureCounter(
+      {
+        perAccount: limits.authFailuresPerAccount,
+        perClient: limits.authFailuresPerClient,
+        windowMs: limits.authFailureWindowSeconds * 1000,
+      },
+      services.now,
+    );
+    const failureAudit = new FailureAudit(services.now);
     const secureCookie = services.config.publicUrl.startsWith('https:');
     app.decorate('sessions', new Sessions(services.store, services.linkKey, services.now));
     app.decorateRequest('principal', null);
 
-    async function recordAuthFailure(
+    function refusal(blocked: { seconds: number; by: 'account' | 'client' }): RateLimitedError {
+      services.metrics.rateLimited.inc({ limit: `auth-${blocked.by}` });
+      const whose = blocked.by === 'account' ? 'for this account' : 'from this address';
+      return new RateLimitedError(
+        `too many failed authentications ${whose}; retry in ${blocked.seconds} s`,
+        blocked.seconds,
+      );
+    }
+
+    function checkAuthFailures(request: FastifyRequest, account: string | null): void {
+      const blocked = failures.blocked(clientKey(request.ip), account);
+      if (blocked !== null) throw refusal(blocked);
+    }
+
+    async function rejectAuth(
       request: FastifyRequest,
       kind: AuthFailureKind,
-      orgId: string | null = null,
-    ): Promise<void> {
-      limiter.hit(request.ip);
+      error: AgentpackError,
+      account: string | null = null,
+    ): Promise<AgentpackError> {
+      const client = clientKey(request.ip);
+      // Over the limit already: refused without counting, so hammering a locked account never
+      // pushes its client over the client limit too.
+      const blocked = failures.blocked(client, account);
+      if (blocked === null) failures.hit(client, account);
       services.metrics.authFailures.inc({ kind });
       const keyIds = presentedKeyIds(request);
       request.log.info({ kind, keyIds }, 'authentication failed');
       try {
-        await services.credentials.audit({
-          orgId: orgId ?? (await failureOrg(request)),
-          actor: `ip:${request.ip}`,
-          action: 'auth.failed',
-          keyId: keyIds[0] ?? null,
-          detail: { kind, method: request.method, route: request.routeOptions.url ?? 'unmatched', keyIds },
-        });
-      } catch (error) {
-        request.log.warn({ err: error }, 'could not audit a failed authentication');
+        const orgId = kind === 'link' ? null : await services.credentials.verifiedApiKeyOrg(request.headers);
+        const due = failureAudit.admit(`${client}|${kind}|${orgId ?? ''}`);
+        if (due !== null) {
+          await services.credentials.audit({
+            orgId,
+            actor: `ip:${request.ip}`,
+            action: 'auth.failed',
+            keyId: keyIds[0] ?? null,
+            detail: {
+              kind,
+              method: request.method,
+              route: request.routeOptions.url ?? 'unmatched',
+              keyIds,
+              ...(due.unrecorded > 0 ? { unrecorded: due.unrecorded } : {}),
+            },
+          });
+        }
+      } catch (auditError) {
+        request.log.warn({ err: auditError }, 'could not audit a failed authentication');
       }
-    }
-
-    /** The organization a failed attempt aimed at, when its API key or agent name names a real one. */
-    async function failureOrg(request: FastifyRequest): Promise<string | null> {
-      const apiKey = parseKey(singleHeader(request.headers, 'api-key') ?? '');
-      if (apiKey?.purpose === 'api-key') {
-        const [row] = await services.store.findKeyVersions([apiKey.keyId]);
-        if (row !== undefined) return row.ownerId;
-      }
-      const agent = parseAgentUserName(
-        parseBasicPair(singleHeader(request.headers, 'authorization'))?.user ?? '',
-      );
-      if (agent !== null && (await services.store.findOrganizationById(agent.orgId)) !== undefined)
-        return agent.orgId;
-      return null;
+      return blocked === null ? error : refusal(blocked);
     }
 
     const clearSessionCookie = (reply: FastifyReply): void => {
@@ -122,8 +160,7 @@ export default fp(
     async function agentPrincipal(request: FastifyRequest): Promise<AgentRequestPrincipal> {
       const agent = await services.credentials.authenticateAgent(request.headers);
       if (agent === null) {
-        await recordAuthFailure(request, 'agent');
-        throw unauthenticated(AGENT_AUTH_MESSAGE);
+        throw await rejectAuth(request, 'agent', unauthenticated(AGENT_AUTH_MESSAGE), agentAccount(request));
       }
       return { ...agent, type: 'agent' };
     }
@@ -131,8 +168,12 @@ export default fp(
     async function apiPrincipal(request: FastifyRequest): Promise<ApiPrincipal> {
       const personal = await services.credentials.authenticatePersonal(request.headers);
       if (personal === null) {
-        await recordAuthFailure(request, 'personal');
-        throw unauthenticated(API_AUTH_MESSAGE);
+        throw await rejectAuth(
+          request,
+          'personal',
+          unauthenticated(API_AUTH_MESSAGE),
+          personalAccount(request),
+        );
       }
       const { userId, email, systemAdmin, orgId, role, keyIds } = personal;
       return { type: 'api', user: { userId, email, systemAdmin }, orgId, role, keyIds };
@@ -147,8 +188,7 @@ export default fp(
       const user = session === null ? null : await services.credentials.getUser(session.userId);
       if (session === null || user === null) {
         clearSessionCookie(reply);
-        await recordAuthFailure(request, 'session');
-        throw unauthenticated(API_AUTH_MESSAGE);
+        throw await rejectAuth(request, 'session', unauthenticated(API_AUTH_MESSAGE));
       }
       return { type: 'session', user, session };
     }
@@ -160,13 +200,9 @@ export default fp(
       const headers = hasHeaderCredentials(request);
       const cookie = request.cookies[SESSION_COOKIE];
       if (area === 'api' && !headers && cookie === undefined && !login) return;
-      const retryAfter = limiter.retryAfter(request.ip);
-      if (retryAfter > 0) {
-        reply.header('retry-after', String(retryAfter));
-        throw new RateLimitedError(
-          `too many failed authentications from this address; retry in ${retryAfter} s`,
-        );
-      }
+      // Keys and sessions are checked even from a client over its failure limit (a digest
+      // lookup, no password work): valid ones pass, so one misconfigured job behind a shared
+      // address never locks out the rest; failures answer 429 instead of 401 (rejectAuth).
       if (area === 'agents') {
         request.principal = await agentPrincipal(request);
         return;
@@ -244,7 +280,8 @@ export default fp(
     app.decorate('requirePrincipal', requirePrincipal);
     app.decorate('requireOrgAccess', requireOrgAccess);
     app.decorate('requireSystemAdmin', requireSystemAdmin);
-    app.decorate('recordAuthFailure', recordAuthFailure);
+    app.decorate('rejectAuth', rejectAuth);
+    app.decorate('checkAuthFailures', checkAuthFailures);
     app.decorate('clearSessionCookie', clearSessionCookie);
   },
   { name: 'auth', dependencies: ['services', 'metrics', '@fastify/cookie'], fastify: '5.x' },
@@ -259,6 +296,23 @@ function areaOf(route: string | undefined): 'api' | 'agents' | undefined {
 
 function hasHeaderCredentials(request: FastifyRequest): boolean {
   return request.headers.authorization !== undefined || request.headers['api-key'] !== undefined;
+}
+
+/** The failure-limit account of a sign-in: its e-mail as accounts are looked up. */
+export function emailAccount(email: string): string {
+  return `email:${email.trim().toLowerCase().slice(0, 254)}`;
+}
+
+function personalAccount(request: FastifyRequest): string | null {
+  const pair = parseBasicPair(singleHeader(request.headers, 'authorization'));
+  return pair === null || pair.user === '' ? null : emailAccount(pair.user);
+}
+
+/** Agents are counted per organization they name (the count only turns their 401s into 429s). */
+function agentAccount(request: FastifyRequest): string | null {
+  const pair = parseBasicPair(singleHeader(request.headers, 'authorization'));
+  const agent = parseAgentUserName(pair?.user ?? '');
+  return agent === null ? null : `agent:${agent.orgId}`;
 }
 
 function csrfHeader(request: FastifyRequest): string | undefined {

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AgentpackError, type ErrorCode } from '../../../common/errors.js';
+import { AgentpackError, type ErrorCode, RateLimitedError } from '../../../common/errors.js';
 import { redactUrl } from '../../logging.js';
 
 /** Fastify's own 4xx errors, answered under the table's code for their status. */
@@ -66,6 +66,7 @@ export default fp(
       const answer = describeError(error);
       if (answer.status >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.debug({ error: answer.body.error, status: answer.status }, 'request rejected');
+      if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(answer.status).send(answer.body);
     });
     app.setNotFoundHandler((request, reply) => {
