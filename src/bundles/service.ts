@@ -215,7 +215,7 @@ export class BundleService {
    * Settings come from members and each new set is a new record: without a cap, ever-different
    * settings would grow the catalog without bound. Before a record with a new set is built, the
    * organization's oldest unused sets are collected (settings-cap.ts); links to them then answer
-   * 404. Per instance, so concurrent builds may overshoot by a few.
+   * 410. Per instance, so concurrent builds may overshoot by a few.
    */
   private async makeRoomForSettings(orgId: string, settings: Record<string, string>): Promise<void> {
     const max = this.deps.settingsSetsPerOrg ?? DEFAULT_SETTINGS_SETS_PER_ORG;

@@ -40,11 +40,11 @@ const links: FastifyPluginAsyncTypebox = async (app) => {
     }
     const bundle = await app.services.bundles.service.byId(check.claims.bundleId).catch((error: unknown) => {
       // Links are only signed for recorded bundles, and records leave only once their keys
-      // expired (or their organization went): a valid token without its record is gone, not
-      // unknown, however long ago the record was collected.
+      // expired, their organization went or their settings set was collected (settings-cap.ts):
+      // a valid token without its record is gone, not unknown, however long ago that was.
       if (error instanceof NotFoundError)
         throw new GoneError(
-          'the bundle behind this link is gone (its keys expired and its record was collected); create a new link',
+          'the bundle behind this link is gone (its keys expired, or its record was collected); create a new link',
         );
       throw error;
     });
