@@ -45,6 +45,9 @@ export const run: Command = async (argv, io) => {
   services.bundles.startCollector(undefined, (error) =>
     server.app.log.warn({ err: error }, 'bundle collection failed'),
   );
+  services.startTempSweep(({ files, bytes }) =>
+    server.app.log.info({ files, bytes }, `removed ${files} leftover temp files (${bytes} bytes)`),
+  );
   print(io.stdout, `agentpack: listening on ${server.url} (public URL ${config.publicUrl})`);
   const signal = await stopSignal();
   server.app.log.info({ signal }, 'shutting down');

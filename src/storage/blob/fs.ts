@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type BigIntStats, read as fsRead } from 'node:fs';
 import {
   type FileHandle,
@@ -13,7 +13,14 @@ import {
 } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { AgentpackError, ConflictError, NotFoundError } from '../../errors.js';
+import {
+  AgentpackError,
+  ConflictError,
+  InsufficientStorageError,
+  NotFoundError,
+  UnavailableError,
+} from '../../errors.js';
+import { claimTemp, releaseTemp, tempName } from '../temp-files.js';
 import {
   blobKeyProblem,
   rangeNotSatisfiable,
@@ -41,7 +48,7 @@ export interface FsBlobStoreOptions {
  * Names with '~' can never be keys (see validateBlobKey), so temp files and sidecars cannot
  * collide with an object and `list` can skip them by name alone.
  */
-const TEMP_PREFIX = '~tmp-';
+export const TEMP_PREFIX = '~tmp-';
 const META_SUFFIX = '~meta';
 
 /**
@@ -69,12 +76,20 @@ function isMeta(value: unknown): value is Meta {
   );
 }
 
+/** A temp file and its sidecar's temp file: no longer in use by this process. */
+function releaseTemps(tmp: string): void {
+  releaseTemp(tmp);
+  releaseTemp(`${tmp}${META_SUFFIX}`);
+}
+
 function errno(error: unknown): string | undefined {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
 
 const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+/** A disk that fails or is gone for now (I/O error, remounted read-only, out of descriptors). */
+const UNAVAILABLE = new Set(['EIO', 'EROFS', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'ESTALE']);
 
 function fsError(op: string, key: string, error: unknown): AgentpackError {
   if (error instanceof AgentpackError) return error;
@@ -85,7 +100,12 @@ function fsError(op: string, key: string, error: unknown): AgentpackError {
     );
   }
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new AgentpackError('STORAGE_FULL', `fs blob store: ${op} "${key}" failed (${code})`, 507, {
+    return new InsufficientStorageError('storage', `fs blob store: ${op} "${key}" failed (${code})`, {
+      cause: error,
+    });
+  }
+  if (UNAVAILABLE.has(code)) {
+    return new UnavailableError('storage', `fs blob store: ${op} "${key}" failed (${code})`, {
       cause: error,
     });
   }
@@ -202,10 +222,13 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
   ): Promise<{ fh: FileHandle; tmp: string; created: string | undefined }> {
     for (let attempt = 1; ; attempt++) {
       const created = await mkdir(dir, { recursive: true });
-      const tmp = path.join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+      const tmp = path.join(dir, tempName(TEMP_PREFIX));
+      claimTemp(tmp);
+      claimTemp(`${tmp}${META_SUFFIX}`);
       try {
         return { fh: await open(tmp, 'wx'), tmp, created };
       } catch (error) {
+        releaseTemps(tmp);
         if (errno(error) !== 'ENOENT' || attempt >= 3) throw error;
       }
     }
@@ -280,6 +303,8 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       if (!closed) await quietly(fh.close());
       await quietly(unlink(tmp));
       throw error;
+    } finally {
+      releaseTemps(tmp);
     }
   }
 
@@ -355,16 +380,16 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
       const hash = createHash('sha256');
       for await (const chunk of fh.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
       const sha256 = hash.digest('hex');
-      const tmp = path.join(
-        path.dirname(file),
-        `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${META_SUFFIX}`,
-      );
+      const tmp = path.join(path.dirname(file), `${tempName(TEMP_PREFIX)}${META_SUFFIX}`);
+      claimTemp(tmp);
       try {
         await writeDurable(tmp, metaFor(st, { sha256 }));
         await rename(tmp, `${file}${META_SUFFIX}`);
       } catch {
         // Only a cache: the next head hashes again.
         await quietly(unlink(tmp));
+      } finally {
+        releaseTemp(tmp);
       }
       return infoOf(st, { sha256 });
     } finally {
