@@ -115,7 +115,12 @@ describe('a blob store with no space left', () => {
       now: t.services.now,
     });
     const app = await buildApp({ ...t.services, blobs: full, bundles }, t.config, { logger: false });
-    opened.push({ close: async () => (await app.close(), await bundles.close()) });
+    opened.push({
+      async close() {
+        await app.close();
+        await bundles.close();
+      },
+    });
     const jar = await readFile(
       new URL('../../fixtures/java-agent/agentpack-java-agent.jar', import.meta.url),
     );
