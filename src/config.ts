@@ -13,6 +13,8 @@ export interface S3Config {
   readonly forcePathStyle: boolean;
   /** Key prefix inside the bucket ('' or ending in '/'), so several deployments can share one. */
   readonly prefix: string;
+  /** AGENTPACK_S3_TIMEOUT_MS: the longest one S3 call waits (connect, answer, a stalled body). */
+  readonly timeoutMs: number;
   /** Static keys from the environment; absent, the SDK's own chain (profiles, roles) applies. */
   readonly credentials?: {
     readonly accessKeyId: string;
@@ -46,6 +48,10 @@ export interface AppConfig {
   readonly requestLimits: RequestLimits;
   /** The system admin created on first start (AGENTPACK_ADMIN_EMAIL). */
   readonly adminEmail: string;
+  /** AGENTPACK_DB_TIMEOUT_MS: the longest one database call waits (also in `store`). */
+  readonly dbTimeoutMs: number;
+  /** AGENTPACK_DISK_MIN_FREE_BYTES: /readyz reports the disk as failed below this much free space. */
+  readonly diskMinFreeBytes: number;
 }
 
 /**
@@ -91,6 +97,12 @@ export const LINK_MAX_TTL_SECONDS = 7 * 24 * 3600;
 /** A revoked key may keep working this long at most on other instances; more would not be a cache but a policy. */
 const MAX_AGENT_AUTH_CACHE_SECONDS = 60;
 export const DEFAULT_ADMIN_EMAIL = 'admin@agentpack.local';
+export const DEFAULT_DB_TIMEOUT_MS = 5000;
+export const DEFAULT_S3_TIMEOUT_MS = 10_000;
+export const DEFAULT_DISK_MIN_FREE_BYTES = 8 * 1024 * 1024;
+/** Timeouts are bounded: a few ms would fail every call, more than 10 minutes is no bound. */
+const MIN_TIMEOUT_MS = 100;
+const MAX_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * Reads and checks the environment once, at boot: nothing else reads configuration from the
@@ -122,6 +134,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     throw invalidConfiguration((error as Error).message);
   }
   const s3 = s3Config(env);
+  const dbTimeoutMs = integer(
+    env,
+    'AGENTPACK_DB_TIMEOUT_MS',
+    DEFAULT_DB_TIMEOUT_MS,
+    MIN_TIMEOUT_MS,
+    MAX_TIMEOUT_MS,
+  );
   return {
     port,
     host,
@@ -129,7 +148,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     publicUrl,
     publicUrlDerived: explicitUrl === undefined,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
-    store: databaseUrl === undefined ? { dataDir } : { databaseUrl },
+    store:
+      databaseUrl === undefined
+        ? { dataDir, timeoutMs: dbTimeoutMs }
+        : { databaseUrl, timeoutMs: dbTimeoutMs },
     masterKeys,
     ...(s3 === undefined ? {} : { s3 }),
     logLevel,
@@ -151,6 +173,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
     trustProxy: trustProxyOf(env),
     requestLimits: requestLimitsOf(env),
     adminEmail: adminEmail(env),
+    dbTimeoutMs,
+    diskMinFreeBytes: integer(
+      env,
+      'AGENTPACK_DISK_MIN_FREE_BYTES',
+      DEFAULT_DISK_MIN_FREE_BYTES,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
   };
 }
 
@@ -207,6 +237,7 @@ function s3Config(env: NodeJS.ProcessEnv): S3Config | undefined {
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
     forcePathStyle: endpoint !== undefined || flag(env, 'AGENTPACK_S3_FORCE_PATH_STYLE'),
     prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
+    timeoutMs: integer(env, 'AGENTPACK_S3_TIMEOUT_MS', DEFAULT_S3_TIMEOUT_MS, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS),
     ...(accessKeyId !== undefined && secretAccessKey !== undefined
       ? {
           credentials: {

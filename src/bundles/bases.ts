@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,6 +6,10 @@ import type { ArchiveLimits } from '../archive/limits.js';
 import { type PreparedBase, prepareBase } from '../archive/prepared.js';
 import type { BlobStore } from '../storage/blob/types.js';
 import type { AgentVersionRow } from '../storage/db/types.js';
+import { claimTemp, localDiskError, releaseTemp, tempName } from '../storage/temp-files.js';
+
+/** Name prefix of base copies in the bundle layer's temp directory (see storage/temp-files). */
+export const BASE_PREFIX = 'base-';
 
 /**
  * Prepared bases (central directory + hash state of the prefix), kept per process. A miss reads
@@ -45,13 +48,22 @@ export class BaseCache {
   }
 
   private async load(base: AgentVersionRow): Promise<PreparedBase> {
-    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
-    const path = join(this.tmpDir, `base-${randomBytes(8).toString('hex')}`);
+    const path = join(this.tmpDir, tempName(BASE_PREFIX));
+    claimTemp(path);
     try {
-      await pipeline(await this.blobs.get(base.blobKey), createWriteStream(path, { mode: 0o600 }));
+      await mkdir(this.tmpDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+        throw localDiskError('copying a base', error);
+      });
+      const source = await this.blobs.get(base.blobKey);
+      // Only the local file's errors are the disk's; the store's arrive translated already.
+      const file = createWriteStream(path, { mode: 0o600 });
+      await pipeline(source, file).catch((error: unknown) => {
+        throw file.errored === error ? localDiskError('copying a base', error) : error;
+      });
       return await prepareBase(path, { limits: this.limits });
     } finally {
       await unlink(path).catch(() => undefined);
+      releaseTemp(path);
     }
   }
 }

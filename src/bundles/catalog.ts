@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ArchiveLimits } from '../archive/limits.js';
 import { prepareBase } from '../archive/prepared.js';
@@ -7,6 +6,7 @@ import { ArchiveError, ConflictError, NotFoundError } from '../common/errors.js'
 import { type AgentKind, type ConfigFormat, listKinds, loadKind } from '../render/kinds.js';
 import type { BlobStore } from '../storage/blob/types.js';
 import type { AgentVersionRow, CatalogOps } from '../storage/db/types.js';
+import { releaseTemp } from '../storage/temp-files.js';
 import type { BaseCache } from './bases.js';
 import { spoolUpload } from './uploads.js';
 import { checkVersionName, compareVersions } from './versions.js';
@@ -61,9 +61,12 @@ export class Catalog {
       const prepared = await prepareBase(upload.path, { limits: this.deps.limits, verifyData: true });
       checkFitsKind(kind, prepared.summary.premainClass);
       const blobKey = `bases/${kind.kind}/${version}/${upload.sha256}`;
-      const put = await this.deps.blobs.put(blobKey, createReadStream(upload.path), {
-        sha256: upload.sha256,
-      });
+      // Opened now, not lazily: a store that fails before reading must not leave a stream that
+      // opens the spool file after it is gone.
+      const spooled = (await open(upload.path, 'r')).createReadStream();
+      const put = await this.deps.blobs
+        .put(blobKey, spooled, { sha256: upload.sha256 })
+        .finally(() => spooled.destroy());
       const row: AgentVersionRow = {
         kind: kind.kind,
         version,
@@ -80,6 +83,7 @@ export class Catalog {
       return row;
     } finally {
       await unlink(upload.path).catch(() => undefined);
+      releaseTemp(upload.path);
     }
   }
 

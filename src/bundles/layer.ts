@@ -31,6 +31,8 @@ export interface BundleLayerDeps {
 
 export interface BundleLayer {
   readonly catalog: Catalog;
+  /** Where uploads are spooled and bases copied (`upload-*`, `base-*` temp files). */
+  readonly tmpDir: string;
   readonly service: BundleService;
   /** Adds the sample agents from `fixtures/` to the catalog when they are missing. */
   loadFixtures(): Promise<string[]>;
@@ -84,6 +86,7 @@ export function createBundleLayer(deps: BundleLayerDeps): BundleLayer {
   const pending = new Set<Promise<void>>();
   return {
     catalog,
+    tmpDir: deps.tmpDir,
     service,
     async loadFixtures() {
       const added: string[] = [];

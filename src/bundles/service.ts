@@ -147,8 +147,20 @@ export class BundleService {
     const prefixLength = bundle.row.size - tail.length;
     const parts = partsFor(prefixLength, tail, range ?? { start: 0, end: bundle.row.size - 1 });
     const { blobs } = this.deps;
-    if (blobs.openReader === undefined || parts.every((part) => part.source === 'tail'))
+    if (parts.every((part) => part.source === 'tail'))
       return Readable.from(this.streamParts(bundle.base, parts), { objectMode: false });
+    if (blobs.openReader === undefined) {
+      // The first stored range is opened here, before any header is sent: a store that is down
+      // or a missing base then gets a proper error answer rather than a body cut short.
+      const first = parts.find((part) => part.source === 'base');
+      const opened =
+        first === undefined
+          ? undefined
+          : await blobs.get(bundle.base.blobKey, { start: first.start, end: first.end });
+      const body = Readable.from(this.streamParts(bundle.base, parts, opened), { objectMode: false });
+      body.once('close', () => opened?.destroy());
+      return body;
+    }
     const reader = await blobs.openReader(bundle.base.blobKey);
     if (reader.size < prefixLength) {
       await reader.close();
@@ -378,13 +390,20 @@ export class BundleService {
     return { config, tail: spliced.tail.bytes };
   }
 
-  private async *streamParts(base: AgentVersionRow, parts: BundlePart[]): AsyncGenerator<Buffer> {
+  /** `opened`: the first base part's stream, when the caller opened it already. */
+  private async *streamParts(
+    base: AgentVersionRow,
+    parts: BundlePart[],
+    opened?: Readable,
+  ): AsyncGenerator<Buffer> {
+    let first = opened;
     for (const part of parts) {
       if (part.source === 'tail') {
         yield part.bytes;
         continue;
       }
-      const stream = await this.deps.blobs.get(base.blobKey, { start: part.start, end: part.end });
+      const stream = first ?? (await this.deps.blobs.get(base.blobKey, { start: part.start, end: part.end }));
+      first = undefined;
       for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
     }
   }

@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   MASTER_KEY_MISSING: { status: [500], meaning: 'a record sealed under a master key not configured' },
   SECRET_UNREADABLE: { status: [500], meaning: 'a stored secret that does not decrypt' },
   TEMPLATE_FAILED: { status: [500], meaning: 'a template that does not render' },
+  UPLOAD_INVALID: { status: [500], meaning: 'an upload route whose body was consumed by a parser (a bug)' },
   KIND_TEMPLATE_INVALID: { status: [500], meaning: "a kind's template that does not compile" },
   KIND_MANIFEST_INVALID: { status: [500], meaning: "a kind's kind.json that does not hold up" },
   MIGRATION_FAILED: { status: [500], meaning: 'a database migration failed' },
@@ -87,9 +88,16 @@ export const ERROR_CODES = {
   SIZE_MISMATCH: { status: [502], meaning: 'the server sent another number of bytes than it said' },
   NO_STATEMENT_LINK: { status: [502], meaning: 'a download with no statement and signature links' },
   UNAVAILABLE: { status: [503], meaning: 'not ready, or the service is not offered by this instance' },
-  STORAGE_UNAVAILABLE: { status: [503], meaning: 'the blob store could not be reached' },
+  STORAGE_UNAVAILABLE: {
+    status: [503],
+    meaning: 'the blob store or the local disk failed or did not answer in time',
+  },
+  DATABASE_UNAVAILABLE: { status: [503], meaning: 'the metadata database failed or did not answer in time' },
   SIGNING_ROTATE_CONFLICT: { status: [503], meaning: 'signing key rotation kept racing another writer' },
-  STORAGE_FULL: { status: [507], meaning: 'no space left in the blob store' },
+  INSUFFICIENT_STORAGE: {
+    status: [507],
+    meaning: 'no space left on the disk, in the database or the bucket',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -253,18 +261,58 @@ export class BadGatewayError extends AgentpackError {
   }
 }
 
-export class UnavailableError extends AgentpackError {
+/** 503 for a reason of our own (not ready, a race lost); see UnavailableError for dependencies. */
+export class ServiceUnavailableError extends AgentpackError {
   constructor(code: CodeFor<503>, message: string, options?: Options) {
     super(code, message, 503, options);
-    this.name = 'UnavailableError';
+    this.name = 'ServiceUnavailableError';
   }
 }
 
-export class InsufficientStorageError extends AgentpackError {
-  constructor(code: CodeFor<507>, message: string, options?: Options) {
-    super(code, message, 507, options);
-    this.name = 'InsufficientStorageError';
+/** Seconds a client is asked to wait (`Retry-After`) before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** What failed: the metadata database, the blob store, or the local disk that spools uploads. */
+export type Dependency = 'database' | 'storage' | 'disk';
+
+/**
+ * A dependency (the metadata database, the blob store, the local disk) refused, dropped or did
+ * not answer a call in time: 503 with Retry-After. The message (for the log) names the component
+ * and the driver's error name; the client only learns which dependency is unavailable.
+ */
+export class UnavailableError extends AgentpackError {
+  readonly dependency: Dependency;
+  readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+
+  constructor(dependency: Dependency, message: string, options?: Options) {
+    super(dependency === 'database' ? 'DATABASE_UNAVAILABLE' : 'STORAGE_UNAVAILABLE', message, 503, options);
+    this.name = 'UnavailableError';
+    this.dependency = dependency;
   }
+
+  /** What the client is told: which dependency, never the driver's text. */
+  get publicMessage(): string {
+    return `the ${dependencyName(this.dependency)} is unavailable; retry later`;
+  }
+}
+
+/** No space left where a write had to go (disk, database, bucket quota): 507. */
+export class InsufficientStorageError extends AgentpackError {
+  readonly dependency: Dependency;
+
+  constructor(dependency: Dependency, message: string, options?: Options) {
+    super('INSUFFICIENT_STORAGE', message, 507, options);
+    this.name = 'InsufficientStorageError';
+    this.dependency = dependency;
+  }
+
+  get publicMessage(): string {
+    return `the ${dependencyName(this.dependency)} has no space left; nothing was stored`;
+  }
+}
+
+function dependencyName(which: Dependency): string {
+  return { database: 'database', storage: 'blob store', disk: 'local disk' }[which];
 }
 
 export function isAgentpackError(error: unknown): error is AgentpackError {

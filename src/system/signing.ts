@@ -8,7 +8,7 @@ import {
   type SigningKeyring,
   serializeKeyring,
 } from '../bundles/signing-keys.js';
-import { InternalError, UnavailableError } from '../common/errors.js';
+import { InternalError, ServiceUnavailableError } from '../common/errors.js';
 import type { SecretVault, VaultEntry } from './vault.js';
 
 /**
@@ -76,7 +76,7 @@ export async function openSigning(
           return next;
         }
       }
-      throw new UnavailableError(
+      throw new ServiceUnavailableError(
         'SIGNING_ROTATE_CONFLICT',
         'signing key rotation kept racing another writer',
       );

@@ -31,8 +31,26 @@ describe('GET /readyz', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       status: 'ready',
-      checks: { metadata: 'ok', system: 'ok', blobs: 'ok' },
+      checks: { metadata: 'ok', system: 'ok', blobs: 'ok', disk: 'ok' },
     });
+  });
+
+  it('answers 503 with disk failed when the local disk has less free space than required', async () => {
+    const app = await buildApp(
+      { ...t.services, config: { ...t.config, diskMinFreeBytes: Number.MAX_SAFE_INTEGER } },
+      t.config,
+      { logger: false },
+    );
+    try {
+      const response = await app.inject({ url: '/readyz' });
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toEqual({
+        status: 'unavailable',
+        checks: { metadata: 'ok', system: 'ok', blobs: 'ok', disk: 'failed' },
+      });
+    } finally {
+      await app.close();
+    }
   });
 
   it('answers 503 naming the store that fails', async () => {
@@ -48,7 +66,7 @@ describe('GET /readyz', () => {
       expect(response.statusCode).toBe(503);
       expect(response.json()).toEqual({
         status: 'unavailable',
-        checks: { metadata: 'ok', system: 'ok', blobs: 'failed' },
+        checks: { metadata: 'ok', system: 'ok', blobs: 'failed', disk: 'ok' },
       });
     } finally {
       await app.close();

@@ -9,7 +9,8 @@ const help = `usage: agentpack serve
 Runs the service. Configuration comes from the environment: PORT (8080), HOST (127.0.0.1),
 AGENTPACK_DATA_DIR (./data), AGENTPACK_PUBLIC_URL, DATABASE_URL, AGENTPACK_S3_BUCKET
 (+ AGENTPACK_S3_ENDPOINT, AWS_REGION), AGENTPACK_MASTER_KEY, AGENTPACK_ADMIN_EMAIL,
-AGENTPACK_LOG_LEVEL. On first start it creates a system admin and prints its one-time
+AGENTPACK_LOG_LEVEL, AGENTPACK_DB_TIMEOUT_MS (5000), AGENTPACK_S3_TIMEOUT_MS (10000),
+AGENTPACK_DISK_MIN_FREE_BYTES (8 MiB). On first start it creates a system admin and prints its one-time
 password once. Human-readable lines go to stdout, JSON logs to stderr. Stops on SIGINT/SIGTERM.`;
 
 export const run: Command = async (argv, io) => {
@@ -44,6 +45,9 @@ export const run: Command = async (argv, io) => {
   logger.target = server.app.log;
   services.bundles.startCollector(undefined, (error) =>
     server.app.log.warn({ err: error }, 'bundle collection failed'),
+  );
+  services.startTempSweep(({ files, bytes }) =>
+    server.app.log.info({ files, bytes }, `removed ${files} leftover temp files (${bytes} bytes)`),
   );
   print(io.stdout, `agentpack: listening on ${server.url} (public URL ${config.publicUrl})`);
   const signal = await stopSignal();

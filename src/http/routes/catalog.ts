@@ -29,18 +29,9 @@ const CatalogKind = Type.Object({
   latest: Type.Union([Type.String(), Type.Null()]),
   versions: Type.Array(CatalogVersion),
 });
-const UPLOAD_TYPES = [
-  'application/octet-stream',
-  'application/java-archive',
-  'application/zip',
-  'application/x-zip-compressed',
-];
 
 /** The catalog of base agents: list (any signed-in caller), upload and withdraw (system admins). */
 const catalog: FastifyPluginAsyncTypebox = async (app) => {
-  // Uploads stream straight to the catalog, which enforces the size limit while spooling.
-  app.addContentTypeParser(UPLOAD_TYPES, (_request, payload, done) => done(null, payload));
-
   app.get(
     '/api/v1/agents',
     {
@@ -66,6 +57,56 @@ const catalog: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  await app.register(upload);
+
+  app.patch(
+    '/api/v1/agents/:kind/versions/:version',
+    {
+      schema: {
+        tags: ['catalog'],
+        summary:
+          'Withdraw a version (it is no longer served, nor chosen as latest) or restore it (system admin)',
+        params: Type.Object({ kind: KindParam, version: VersionName }),
+        body: Type.Object({ withdrawn: Type.Boolean() }),
+        response: { 200: CatalogVersion, ...errorResponses(...AUTHENTICATED_ERRORS) },
+      },
+    },
+    async (request) => {
+      const principal = app.requireSystemAdmin(request);
+      const row = await app.services.bundles.catalog.setWithdrawn(
+        request.params.kind,
+        request.params.version,
+        request.body.withdrawn,
+      );
+      await app.services.credentials.audit({
+        orgId: null,
+        actor: `user:${principal.user.email}`,
+        action: request.body.withdrawn ? 'agent.withdrawn' : 'agent.restored',
+        detail: { kind: row.kind, version: row.version },
+      });
+      return {
+        version: row.version,
+        sha256: row.sha256,
+        size: row.size,
+        entryCount: row.entryCount,
+        uploadedAt: new Date(row.uploadedAt).toISOString(),
+        withdrawn: row.withdrawnAt !== null,
+      };
+    },
+  );
+};
+
+/**
+ * The upload route, in a context of its own: every request body, whatever its Content-Type (or
+ * none), reaches the handler as the raw byte stream. The catalog validates the archive anyway,
+ * and a curl user who forgot `-H 'Content-Type: application/octet-stream'` (curl sends
+ * `application/x-www-form-urlencoded` with --data-binary) gets the same answer. A body parsed
+ * as text or JSON first would be held in memory and could not be streamed to the spool.
+ */
+const upload: FastifyPluginAsyncTypebox = async (app) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
   app.post(
     '/api/v1/agents/:kind/versions/:version',
     {
@@ -73,9 +114,13 @@ const catalog: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['catalog'],
         summary: 'Upload a base agent archive (system admin); validated while it streams in',
-        description: `Body: the raw archive (${UPLOAD_TYPES.join(', ')}). A hostile or broken archive answers 422 with the reason and stores nothing.`,
+        description:
+          'Body: the raw archive, whatever its Content-Type (application/octet-stream, application/java-archive, or none at all; a text or JSON type is read as bytes too: the archive is checked anyway). A hostile or broken archive answers 422 with the reason and stores nothing. 503 when the database or blob store is unavailable, 507 when there is no space left.',
         params: Type.Object({ kind: KindParam, version: VersionName }),
-        response: { 201: CatalogVersion, ...errorResponses(...AUTHENTICATED_ERRORS, 409, 413, 415, 422) },
+        response: {
+          201: CatalogVersion,
+          ...errorResponses(...AUTHENTICATED_ERRORS, 409, 413, 422, 503, 507),
+        },
       },
     },
     async (request, reply) => {
@@ -112,42 +157,6 @@ const catalog: FastifyPluginAsyncTypebox = async (app) => {
         entryCount: row.entryCount,
         uploadedAt: new Date(row.uploadedAt).toISOString(),
         withdrawn: false,
-      };
-    },
-  );
-
-  app.patch(
-    '/api/v1/agents/:kind/versions/:version',
-    {
-      schema: {
-        tags: ['catalog'],
-        summary:
-          'Withdraw a version (it is no longer served, nor chosen as latest) or restore it (system admin)',
-        params: Type.Object({ kind: KindParam, version: VersionName }),
-        body: Type.Object({ withdrawn: Type.Boolean() }),
-        response: { 200: CatalogVersion, ...errorResponses(...AUTHENTICATED_ERRORS) },
-      },
-    },
-    async (request) => {
-      const principal = app.requireSystemAdmin(request);
-      const row = await app.services.bundles.catalog.setWithdrawn(
-        request.params.kind,
-        request.params.version,
-        request.body.withdrawn,
-      );
-      await app.services.credentials.audit({
-        orgId: null,
-        actor: `user:${principal.user.email}`,
-        action: request.body.withdrawn ? 'agent.withdrawn' : 'agent.restored',
-        detail: { kind: row.kind, version: row.version },
-      });
-      return {
-        version: row.version,
-        sha256: row.sha256,
-        size: row.size,
-        entryCount: row.entryCount,
-        uploadedAt: new Date(row.uploadedAt).toISOString(),
-        withdrawn: row.withdrawnAt !== null,
       };
     },
   );

@@ -22,7 +22,8 @@ const REASONS: Readonly<Record<number, string>> = {
   422: 'Rejected content',
   429: 'Too many requests or failed authentications',
   500: 'Internal error (details only in the log)',
-  503: 'Not ready',
+  503: 'The database or blob store is unavailable (see Retry-After), or the service is not ready',
+  507: 'No space left to store it',
 };
 
 /** Response schemas for the given error statuses, for a route's `schema.response`. */
@@ -35,7 +36,7 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 }
 
 /** Statuses every authenticated /api route can answer. */
-export const AUTHENTICATED_ERRORS = [400, 401, 403, 404, 429] as const;
+export const AUTHENTICATED_ERRORS = [400, 401, 403, 404, 429, 503] as const;
 
 export const OrgIdParams = Type.Object({
   orgId: Type.String({ description: 'organization id (UUID)', maxLength: 100 }),

@@ -10,6 +10,7 @@ import {
   InsufficientStorageError,
   InternalError,
   NotFoundError,
+  UnavailableError,
 } from '../../common/errors.js';
 import {
   blobKeyProblem,
@@ -40,6 +41,8 @@ export interface FsBlobStoreOptions {
  * them by name alone.
  */
 const META_SUFFIX = '~meta';
+/** Blob-store temp files of releases before common/durable.ts (which names them `.<name>.~tmp-<hex>`). */
+export const TEMP_PREFIX = '~tmp-';
 const durable = { component: 'fs blob store' } as const;
 
 /**
@@ -73,6 +76,8 @@ function errno(error: unknown): string | undefined {
 }
 
 const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+/** A disk that fails or is gone for now (I/O error, remounted read-only, out of descriptors). */
+const UNAVAILABLE = new Set(['EIO', 'EROFS', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'ESTALE']);
 
 function fsError(op: string, key: string, error: unknown): AgentpackError {
   if (error instanceof AgentpackError) return error;
@@ -83,7 +88,12 @@ function fsError(op: string, key: string, error: unknown): AgentpackError {
     );
   }
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new InsufficientStorageError('STORAGE_FULL', `fs blob store: ${op} "${key}" failed (${code})`, {
+    return new InsufficientStorageError('storage', `fs blob store: ${op} "${key}" failed (${code})`, {
+      cause: error,
+    });
+  }
+  if (UNAVAILABLE.has(code)) {
+    return new UnavailableError('storage', `fs blob store: ${op} "${key}" failed (${code})`, {
       cause: error,
     });
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -19,6 +19,7 @@ import {
 import {
   AgentpackError,
   BadGatewayError,
+  InsufficientStorageError,
   InternalError,
   NotFoundError,
   RangeNotSatisfiableError,
@@ -43,7 +44,14 @@ export interface S3BlobStoreOptions {
   partSize?: number;
   /** Keys per ListObjects request (1-1000); small values let tests cross page boundaries. */
   listPageSize?: number;
+  /**
+   * The longest a call waits for S3 (default 10 s): to connect, for an answer (retries included)
+   * and, while a body streams, between two packets. Past it the call fails with a 503.
+   */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_S3_TIMEOUT_MS = 10_000;
 
 const MiB = 1024 * 1024;
 /** S3 rejects multipart parts below 5 MiB (except the last) and copies above 5 GiB. */
@@ -53,11 +61,22 @@ const MAX_COPY = 5 * 1024 * MiB;
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'ETIMEDOUT',
   'EPIPE',
   'EAI_AGAIN',
   'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'TimeoutError',
+  'AbortError',
+  'RequestTimeout',
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
 ]);
+/** What S3-compatible servers answer when their disks are full (MinIO: XMinioStorageFull, 507). */
+const FULL_CODES = new Set(['XMinioStorageFull', 'InsufficientStorage']);
 
 function describe(error: unknown): { name: string; status: number | undefined } {
   const e = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } } | null;
@@ -95,6 +114,8 @@ function checkOptions(options: S3BlobStoreOptions): void {
   if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
     fail(`expected listPageSize between 1 and 1000, got ${pageSize}`);
   }
+  const timeout = options.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
+  if (!Number.isSafeInteger(timeout) || timeout < 1) fail(`expected timeoutMs of at least 1, got ${timeout}`);
 }
 
 export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
@@ -103,11 +124,16 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   const keyPrefix = options.prefix ?? '';
   const partSize = options.partSize ?? 8 * MiB;
   const pageSize = options.listPageSize ?? 1000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
   const config: S3ClientConfig = {
     // Checksums only where S3 demands them: they would force aws-chunked uploads that
     // S3-compatible servers handle unevenly, and we hash every byte ourselves anyway.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // A frozen server (SIGSTOP, a black-holed route) accepts connections and then says nothing:
+    // the socket's inactivity timeout ends such a call, also while a body streams. A deadline on
+    // the whole call (retries included) is set per call, in `call`.
+    requestHandler: { connectionTimeout: timeoutMs, socketTimeout: timeoutMs },
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
   const region = options.region ?? (options.endpoint !== undefined ? 'us-east-1' : undefined);
@@ -127,25 +153,64 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     if (name === 'InvalidRange' || status === 416) {
       return new RangeNotSatisfiableError(`requested range is outside blob "${key}"`);
     }
-    const unavailable =
-      UNAVAILABLE_CODES.has(name) || name === 'TimeoutError' || name === 'SlowDown' || status === 503;
     const where = `S3 blob store (bucket "${bucket}"): ${op} "${key}" failed (${name}${status ? `, HTTP ${status}` : ''})`;
-    return unavailable
-      ? new UnavailableError('STORAGE_UNAVAILABLE', where, { cause: error })
-      : new BadGatewayError('STORAGE_FAILED', where, { cause: error });
+    if (FULL_CODES.has(name) || status === 507)
+      return new InsufficientStorageError('storage', where, { cause: error });
+    // 501 (not implemented) is a server that cannot do what we ask, not one that is down.
+    if (UNAVAILABLE_CODES.has(name) || (status !== undefined && status >= 500 && status !== 501))
+      return new UnavailableError('storage', where, { cause: error });
+    return new BadGatewayError('STORAGE_FAILED', where, { cause: error });
   }
 
-  /** Every SDK call goes through here, so no SDK error escapes the store. */
-  async function call<T>(op: string, key: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Every SDK call goes through here, so no SDK error escapes the store. `run` passes `options` to
+   * `client.send`: a deadline of `timeoutMs` on the whole call, retries included. Calls that
+   * upload a body or copy server-side (`deadline` false) get none, as a large part or copy may
+   * take longer: the socket's inactivity timeout bounds them (S3 keeps a long copy's connection
+   * busy). A response body is not cut by the deadline, which ends with the headers.
+   */
+  async function call<T>(
+    op: string,
+    key: string,
+    run: (options: { abortSignal?: AbortSignal }) => Promise<T>,
+    deadline = true,
+  ): Promise<T> {
+    if (!deadline) {
+      try {
+        return await run({});
+      } catch (error) {
+        throw translate(op, key, error);
+      }
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      return await run();
+      return await run({ abortSignal: controller.signal });
     } catch (error) {
-      throw translate(op, key, error);
+      if (!controller.signal.aborted) throw translate(op, key, error);
+      throw new UnavailableError(
+        'storage',
+        `S3 blob store (bucket "${bucket}"): ${op} "${key}" got no answer within ${timeoutMs} ms`,
+        { cause: error },
+      );
+    } finally {
+      clearTimeout(timer);
     }
   }
 
+  /**
+   * A response body whose errors (a reset connection, the inactivity timeout) are ours too: a
+   * body that fails mid-way must not reach a caller as an SDK error.
+   */
+  function translatedBody(op: string, key: string, body: Readable): Readable {
+    const out = new PassThrough({ highWaterMark: body.readableHighWaterMark });
+    body.on('error', (error) => out.destroy(translate(op, key, error)));
+    out.on('close', () => body.destroy());
+    return body.pipe(out);
+  }
+
   async function createUpload(key: string, opts: { contentType?: string; sha256?: string }): Promise<Upload> {
-    const out = await call('put', key, () =>
+    const out = await call('put', key, (options) =>
       client.send(
         new CreateMultipartUploadCommand({
           Bucket: bucket,
@@ -153,6 +218,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
           ContentType: opts.contentType,
           Metadata: opts.sha256 ? { sha256: opts.sha256 } : undefined,
         }),
+        options,
       ),
     );
     if (!out.UploadId) throw translate('put', key, new Error('CreateMultipartUpload returned no UploadId'));
@@ -161,31 +227,41 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
 
   async function uploadPart(upload: Upload, body: Buffer): Promise<void> {
     const PartNumber = upload.parts.length + 1;
-    const out = await call('put', upload.key, () =>
-      client.send(
-        new UploadPartCommand({
-          Bucket: bucket,
-          Key: full(upload.key),
-          UploadId: upload.id,
-          PartNumber,
-          Body: body,
-          ContentLength: body.length,
-        }),
-      ),
+    const out = await call(
+      'put',
+      upload.key,
+      (options) =>
+        client.send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: full(upload.key),
+            UploadId: upload.id,
+            PartNumber,
+            Body: body,
+            ContentLength: body.length,
+          }),
+          options,
+        ),
+      false,
     );
     upload.parts.push({ PartNumber, ETag: out.ETag });
   }
 
   async function complete(upload: Upload): Promise<string | undefined> {
-    const out = await call('put', upload.key, () =>
-      client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: full(upload.key),
-          UploadId: upload.id,
-          MultipartUpload: { Parts: upload.parts },
-        }),
-      ),
+    const out = await call(
+      'put',
+      upload.key,
+      (options) =>
+        client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: full(upload.key),
+            UploadId: upload.id,
+            MultipartUpload: { Parts: upload.parts },
+          }),
+          options,
+        ),
+      false,
     );
     return out.ETag;
   }
@@ -196,8 +272,11 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
    */
   async function abort(upload: Upload): Promise<void> {
     try {
-      await client.send(
-        new AbortMultipartUploadCommand({ Bucket: bucket, Key: full(upload.key), UploadId: upload.id }),
+      await call('put', upload.key, (options) =>
+        client.send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: full(upload.key), UploadId: upload.id }),
+          options,
+        ),
       );
     } catch {
       // see above
@@ -218,20 +297,27 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   ) {
     if (etag === undefined || size > MAX_COPY) return;
     try {
-      await client.send(
-        new CopyObjectCommand({
-          Bucket: bucket,
-          Key: full(key),
-          CopySource: copySource(key),
-          CopySourceIfMatch: etag,
-          MetadataDirective: 'REPLACE',
-          Metadata: { sha256 },
-          ContentType: contentType,
-        }),
+      await call(
+        'put',
+        key,
+        (options) =>
+          client.send(
+            new CopyObjectCommand({
+              Bucket: bucket,
+              Key: full(key),
+              CopySource: copySource(key),
+              CopySourceIfMatch: etag,
+              MetadataDirective: 'REPLACE',
+              Metadata: { sha256 },
+              ContentType: contentType,
+            }),
+            options,
+          ),
+        false,
       );
     } catch (error) {
-      const { name, status } = describe(error);
-      if (name !== 'PreconditionFailed' && status !== 412) throw translate('put', key, error);
+      const { name, status } = describe((error as Error).cause ?? error);
+      if (name !== 'PreconditionFailed' && status !== 412) throw error;
     }
   }
 
@@ -258,17 +344,22 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       if (expected !== undefined && expected !== sha256) throw digestMismatch(key, expected, sha256);
       if (upload === undefined) {
         const body = pending.take(pending.length);
-        await call('put', key, () =>
-          client.send(
-            new PutObjectCommand({
-              Bucket: bucket,
-              Key: full(key),
-              Body: body,
-              ContentLength: body.length,
-              ContentType: opts.contentType,
-              Metadata: { sha256 },
-            }),
-          ),
+        await call(
+          'put',
+          key,
+          (options) =>
+            client.send(
+              new PutObjectCommand({
+                Bucket: bucket,
+                Key: full(key),
+                Body: body,
+                ContentLength: body.length,
+                ContentType: opts.contentType,
+                Metadata: { sha256 },
+              }),
+              options,
+            ),
+          false,
         );
         return { size, sha256 };
       }
@@ -286,19 +377,21 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   async function get(key: string, range?: ByteRange): Promise<Readable> {
     validateBlobKey(key);
     if (range) validateRange(range);
-    const out = await call('get', key, () =>
+    const out = await call('get', key, (options) =>
       client.send(
         new GetObjectCommand({
           Bucket: bucket,
           Key: full(key),
           Range: range ? `bytes=${range.start}-${range.end}` : undefined,
         }),
+        options,
       ),
     );
     if (!(out.Body instanceof Readable)) {
       throw new BadGatewayError('STORAGE_FAILED', `S3 blob store: get "${key}" returned no stream body`);
     }
-    return range ? exactRange(key, range, out.Body, out.ContentRange) : out.Body;
+    const body = translatedBody('get', key, out.Body);
+    return range ? exactRange(key, range, body, out.ContentRange) : body;
   }
 
   /**
@@ -330,10 +423,12 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     validateBlobKey(key);
     let out: HeadObjectCommandOutput;
     try {
-      out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: full(key) }));
+      out = await call('head', key, (options) =>
+        client.send(new HeadObjectCommand({ Bucket: bucket, Key: full(key) }), options),
+      );
     } catch (error) {
-      if (isNotFound(error)) return null;
-      throw translate('head', key, error);
+      if (error instanceof NotFoundError) return null;
+      throw error;
     }
     const sha256 = out.Metadata?.sha256;
     return {
@@ -353,9 +448,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     validateBlobPrefix(prefix);
     let marker: string | undefined;
     for (;;) {
-      const page = await call('list', prefix, () =>
+      const page = await call('list', prefix, (options) =>
         client.send(
           new ListObjectsCommand({ Bucket: bucket, Prefix: full(prefix), MaxKeys: pageSize, Marker: marker }),
+          options,
         ),
       );
       const contents = page.Contents ?? [];
@@ -376,8 +472,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     head,
     delete: async (key) => {
       validateBlobKey(key);
-      await call('delete', key, () =>
-        client.send(new DeleteObjectCommand({ Bucket: bucket, Key: full(key) })),
+      await call('delete', key, (options) =>
+        client.send(new DeleteObjectCommand({ Bucket: bucket, Key: full(key) }), options),
       );
     },
     list,

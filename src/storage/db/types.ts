@@ -222,4 +222,10 @@ export interface Store extends StoreOps {
   close(): Promise<void>;
 }
 
-export type StoreTarget = { readonly dataDir: string } | { readonly databaseUrl: string };
+export type StoreTarget = ({ readonly dataDir: string } | { readonly databaseUrl: string }) & {
+  /**
+   * The longest one call may wait for the database (default 5 s): to connect or get a pooled
+   * connection, for a statement, for SQLite's write lock. Past it the call fails with a 503.
+   */
+  readonly timeoutMs?: number;
+};

@@ -1,6 +1,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AgentpackError, type ErrorCode, RateLimitedError } from '../../../common/errors.js';
+import {
+  AgentpackError,
+  type ErrorCode,
+  InsufficientStorageError,
+  RateLimitedError,
+  UnavailableError,
+} from '../../../common/errors.js';
 import { redactUrl } from '../../logging.js';
 
 /** Fastify's own 4xx errors, answered under the table's code for their status. */
@@ -25,16 +31,29 @@ export interface ErrorAnswer {
   readonly status: number;
   /** `error` is a code from the table (src/common/errors.ts). */
   readonly body: { readonly error: AgentpackError['code']; readonly message: string };
+  /** Seconds for a `Retry-After` header (503: a dependency is unavailable). */
+  readonly retryAfter?: number;
 }
 
 const INTERNAL: ErrorAnswer['body'] = { error: 'INTERNAL', message: 'internal error' };
 
 /**
  * Our errors keep their code, status and message; Fastify's own 4xx (validation, bad JSON, body
- * too large) keep their message under a code named after the status. A 5xx never tells the
+ * too large) keep their message under a code named after the status. A dependency that is
+ * unavailable (503) or full (507) is named with a fixed message; any other 5xx never tells the
  * client more than "internal error": the details go to the log.
  */
 export function describeError(error: unknown): ErrorAnswer {
+  if (error instanceof UnavailableError) {
+    return {
+      status: 503,
+      body: { error: error.code, message: error.publicMessage },
+      retryAfter: error.retryAfterSeconds,
+    };
+  }
+  if (error instanceof InsufficientStorageError) {
+    return { status: 507, body: { error: error.code, message: error.publicMessage } };
+  }
   if (error instanceof AgentpackError) {
     return error.status >= 500
       ? { status: error.status, body: INTERNAL }
@@ -60,20 +79,56 @@ export function describeError(error: unknown): ErrorAnswer {
   return { status: 500, body: INTERNAL };
 }
 
+/** Headers that describe a body (a bundle's) and must not travel with the error that replaced it. */
+const BODY_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-range',
+  'content-disposition',
+  'content-encoding',
+  'accept-ranges',
+  'etag',
+  'last-modified',
+  'repr-digest',
+  'link',
+];
+
+/**
+ * Clears what a handler set up for the body it meant to send. A stream body that fails before
+ * its first byte comes back here after Fastify copied its headers onto the raw response, where
+ * `reply.getHeader` still finds them: the error's JSON must not go out as an archive.
+ */
+function forgetBody(reply: FastifyReply, status: number): void {
+  for (const name of BODY_HEADERS) {
+    // A 416 names the representation's length in Content-Range: bytes */<size>.
+    if (status === 416 && name === 'content-range') continue;
+    reply.removeHeader(name);
+    reply.raw.removeHeader(name);
+  }
+}
+
 export default fp(
   async (app) => {
     app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
       const answer = describeError(error);
       if (answer.status >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.debug({ error: answer.body.error, status: answer.status }, 'request rejected');
-      if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
-      return reply.code(answer.status).send(answer.body);
+      if (reply.raw.headersSent) {
+        // The status line is out: end the response early (the client sees a short body), never
+        // a second one.
+        reply.raw.destroy();
+        return;
+      }
+      forgetBody(reply, answer.status);
+      if (answer.retryAfter !== undefined) reply.header('Retry-After', String(answer.retryAfter));
+      if (error instanceof RateLimitedError && error.retryAfterSeconds !== undefined)
+        reply.header('Retry-After', String(error.retryAfterSeconds));
+      if (answer.status >= 500) reply.header('Cache-Control', 'no-store');
+      return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
     });
     app.setNotFoundHandler((request, reply) => {
       const path = redactUrl(request.url.split('?')[0] ?? '').slice(0, 200);
-      return reply
-        .code(404)
-        .send({ error: 'NOT_FOUND' satisfies ErrorCode, message: `no route ${request.method} ${path}` });
+      return reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${path}` });
     });
   },
   { name: 'errors', fastify: '5.x' },
