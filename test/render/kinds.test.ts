@@ -100,13 +100,13 @@ describe('kind manifest validation', () => {
     ],
     [
       'a bad format',
-      { ...manifestFor('k'), format: 'json' },
-      'field "format" must be "properties" or "yaml", found "json"',
+      { ...manifestFor('k'), format: 'toml' },
+      'field "format" must be "properties" or "yaml" or "xml" or "json" or "env", found "toml"',
     ],
     [
       'a numeric format',
       { ...manifestFor('k'), format: 1 },
-      'field "format" must be "properties" or "yaml", found number 1',
+      'field "format" must be "properties" or "yaml" or "xml" or "json" or "env", found number 1',
     ],
     [
       'a parent target',
