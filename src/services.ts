@@ -118,9 +118,12 @@ export async function openServices(config: AppConfig, options: OpenServicesOptio
       startTempSweep(onSwept, intervalMs = TEMP_SWEEP_INTERVAL_MS) {
         if (sweeper !== undefined) return;
         const once = () =>
-          void sweepNow().then((result) => {
-            if (result.files > 0) onSwept(result);
-          });
+          void sweepNow()
+            .then((result) => {
+              if (result.files > 0) onSwept(result);
+            })
+            // A sweep never throws; a failing listener must not become an unhandled rejection.
+            .catch(() => undefined);
         once();
         sweeper = setInterval(once, intervalMs);
         sweeper.unref();
