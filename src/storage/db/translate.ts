@@ -38,6 +38,9 @@ const NET_UNAVAILABLE = new Set([
 const PG_MESSAGES =
   /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection ended|terminating connection)/;
 
+/** SQLite's answer to a ROLLBACK after it already rolled back by itself. */
+const NO_TRANSACTION = /no transaction is active/;
+
 /**
  * A driver error as ours when it means the database is unavailable (503) or full (507); any
  * other error (a constraint, a bug) passes unchanged. The log keeps the driver error as `cause`;
@@ -146,8 +149,18 @@ class TranslatingDriver implements Driver {
     return this.guard(() => this.inner.commitTransaction(unwrap(connection)));
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.guard(() => this.inner.rollbackTransaction(unwrap(connection)));
+  /**
+   * SQLite ends a transaction by itself on some errors (SQLITE_FULL, SQLITE_IOERR, ...); the
+   * ROLLBACK Kysely then sends fails, and its error would replace the one that said why (a full
+   * disk became a 500). Nothing is left to roll back, so that failure is dropped.
+   */
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.inner.rollbackTransaction(unwrap(connection));
+    } catch (error) {
+      if (NO_TRANSACTION.test(String((error as Error | null)?.message ?? ''))) return;
+      throw translateDriverError(this.where, error);
+    }
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {
